@@ -1,0 +1,89 @@
+"""The consumers of CONTRACT.md as code: what each one concludes from a status run.
+
+rm    Heartbeat's ResourceManager: all of stdout, shell globs.
+lrmd  the CRM's lrmd: the first line of stdout inside an 80-byte buffer (79 bytes + NUL).
+lsb   Pacemaker's lsb: class: the exit code alone.
+"""
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+RUNNING = "running"
+STOPPED = "stopped"
+UNKNOWN = "unknown"
+
+LRMD_WINDOW = 79
+
+_RM_NOT_RUNNING = re.compile(rb"[Nn][Oo][Tt] .*[Rr]unning", re.DOTALL)
+_RM_RUNNING = re.compile(rb"[Rr]unning|OK")
+_LRMD_STOPPED = re.compile(rb"stopped|not.*running", re.DOTALL)
+_LRMD_RUNNING = re.compile(rb"running")
+
+
+class Verdicts(NamedTuple):
+    rm: str
+    lrmd: str
+    lsb: str
+
+
+def rm_verdict(stdout: bytes) -> str:
+    """ResourceManager's `case` on `$script status`: not-running is checked first."""
+    if _RM_NOT_RUNNING.search(stdout):
+        return STOPPED
+    return RUNNING if _RM_RUNNING.search(stdout) else STOPPED
+
+
+def lrmd_buffer(stdout: bytes, window: int | None = LRMD_WINDOW) -> bytes:
+    """What lrmd sees: at most 79 bytes, cut at the first newline."""
+    return stdout[:window].split(b"\n", 1)[0]
+
+
+def lrmd_verdict(stdout: bytes, window: int | None = LRMD_WINDOW) -> str:
+    """lrmd's RAExec heartbeat plugin: stopped patterns first, `running` case-blind, `OK` not.
+
+    WINDOW=None judges the whole first line: what lrmd would conclude with a larger buffer.
+    """
+    seen = lrmd_buffer(stdout, window)
+    lower = seen.lower()
+    if _LRMD_STOPPED.search(lower):
+        return STOPPED
+    return RUNNING if _LRMD_RUNNING.search(lower) or b"OK" in seen else STOPPED
+
+
+def lsb_verdict(code: int | None) -> str:
+    """Pacemaker's lsb: class reads the exit code alone."""
+    if code == 0:
+        return RUNNING
+    if code in (1, 2, 3):
+        return STOPPED
+    return UNKNOWN
+
+
+def judge(stdout: bytes, code: int | None) -> Verdicts:
+    """Every consumer's verdict on one status run."""
+    return Verdicts(rm_verdict(stdout), lrmd_verdict(stdout), lsb_verdict(code))
+
+
+def says_running(text: bytes) -> bool:
+    """Contract rule 2: a stopped path must not print `running` (any case) or `OK`."""
+    return b"running" in text.lower() or b"OK" in text
+
+
+_STOPPED_WORDS = re.compile(
+    rb"\b(not|isn't|is\s+not|never)\b.*\brunning\b|\b(stopped|dead|unused|inactive|down|failed|failure)\b",
+    re.IGNORECASE | re.DOTALL,
+)
+_RUNNING_WORDS = re.compile(rb"\b(running|alive|active|up)\b|\bOK\b", re.IGNORECASE)
+
+
+def text_outcome(text: bytes) -> str:
+    """What a message means to a human reader: running, stopped, or unknown."""
+    if _STOPPED_WORDS.search(text):
+        return STOPPED
+    return RUNNING if _RUNNING_WORDS.search(text) else UNKNOWN
+
+
+def code_outcome(code: int | None) -> str:
+    """What an exit code means by LSB: 0 running, 1-3 stopped, anything else unknown."""
+    return lsb_verdict(code)

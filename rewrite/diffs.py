@@ -1,0 +1,201 @@
+"""Unified diffs of original vs patched bytes: write them, check them with unidiff, apply them.
+
+Everything is bytes. Only b"\\n" ends a line (a CR stays part of its line), and a last line
+without a newline is marked with GNU diff's "\\ No newline at end of file", so that GNU
+`patch -p1` and `git apply` reproduce the patched bytes exactly.
+"""
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterator, Sequence
+
+from unidiff.errors import UnidiffParseError
+from unidiff.patch import Hunk
+from unidiff.patch import PatchedFile
+from unidiff.patch import PatchSet
+
+NO_NEWLINE = b"\\ No newline at end of file\n"
+
+Opcode = tuple[str, int, int, int, int]
+
+
+class DiffError(Exception):
+    """A diff that does not parse, check or apply; the message is one line."""
+
+
+def split_lines(data: bytes) -> list[bytes]:
+    """DATA's lines, each keeping its b"\\n"; only b"\\n" ends a line."""
+    parts = data.split(b"\n")
+    lines = [part + b"\n" for part in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1])
+    return lines
+
+
+# -- writing ------------------------------------------------------------------------------
+
+
+def unified_diff(old: bytes, new: bytes, old_name: str, new_name: str, context: int = 3) -> bytes:
+    """A GNU-style unified diff from OLD to NEW (b"" when they are identical)."""
+    if old == new:
+        return b""
+    a, b = split_lines(old), split_lines(new)
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    hunks = [_hunk(a, b, group) for group in matcher.get_grouped_opcodes(context)]
+    return _file_header(old_name, new_name) + b"".join(hunks)
+
+
+def _file_header(old_name: str, new_name: str) -> bytes:
+    return b"--- a/" + _name(old_name) + b"\n+++ b/" + _name(new_name) + b"\n"
+
+
+def _name(name: str) -> bytes:
+    raw = os.fsencode(name)
+    if any(c in raw for c in b"\n\r\t"):
+        raise DiffError(f"file name {name!r} contains a newline, CR or tab")
+    return raw
+
+
+def _hunk(a: Sequence[bytes], b: Sequence[bytes], group: Sequence[Opcode]) -> bytes:
+    _, i1, _, j1, _ = group[0]
+    _, _, i2, _, j2 = group[-1]
+    head = b"@@ -%s +%s @@\n" % (_range(i1, i2), _range(j1, j2))
+    return head + b"".join(_body(a, b, group))
+
+
+def _range(start: int, end: int) -> bytes:
+    """GNU diff's range for the 0-based half-open [START, END): `l`, `l,n`, or `l,0`."""
+    count = end - start
+    if count == 0:
+        return b"%d,0" % start  # an empty range names the line before it
+    if count == 1:
+        return b"%d" % (start + 1)
+    return b"%d,%d" % (start + 1, count)
+
+
+def _body(a: Sequence[bytes], b: Sequence[bytes], group: Sequence[Opcode]) -> Iterator[bytes]:
+    for tag, i1, i2, j1, j2 in group:
+        if tag == "equal":
+            yield from (_diff_line(b" ", line) for line in a[i1:i2])
+        else:
+            yield from (_diff_line(b"-", line) for line in a[i1:i2])
+            yield from (_diff_line(b"+", line) for line in b[j1:j2])
+
+
+def _diff_line(prefix: bytes, line: bytes) -> bytes:
+    if line.endswith(b"\n"):
+        return prefix + line
+    return prefix + line + b"\n" + NO_NEWLINE
+
+
+# -- checking -----------------------------------------------------------------------------
+
+
+def check_diff(diff: bytes) -> None:
+    """Raise DiffError unless DIFF parses as a unified diff whose hunks match their headers."""
+    parse_diff(diff)
+
+
+def parse_diff(diff: bytes) -> PatchSet:
+    """DIFF parsed by unidiff (decoded as Latin-1, so every byte survives) and checked."""
+    try:
+        patch = PatchSet(diff.decode("latin-1"))
+    except UnidiffParseError as exc:
+        raise DiffError(f"unparseable diff: {_one_line(str(exc))}") from exc
+    if not patch:
+        raise DiffError("no file header (---/+++) in diff")
+    for patched in patch:
+        if not patched:
+            raise DiffError(f"no hunk for {_one_line(patched.path)}")
+    _check_all_lines_used(diff, patch)
+    return patch
+
+
+def _check_all_lines_used(diff: bytes, patch: PatchSet) -> None:
+    """Catch a hunk longer than its header says: unidiff files its extra lines nowhere."""
+    used = sum(_lines_in_file(patched) for patched in patch)
+    if used != len(split_lines(diff)):
+        raise DiffError("a hunk has more lines than its @@ header counts")
+
+
+def _lines_in_file(patched: PatchedFile) -> int:
+    info = len(patched.patch_info or ())
+    return info + 2 + sum(1 + len(hunk) for hunk in patched)
+
+
+def _one_line(text: str) -> str:
+    return text.rstrip("\n").encode("unicode_escape").decode("ascii")
+
+
+# -- applying -----------------------------------------------------------------------------
+
+
+def apply_diff(old: bytes, diff: bytes) -> bytes:
+    """OLD with the single-file DIFF applied exactly (no fuzz, no offset); b"" changes nothing."""
+    if not diff:
+        return old
+    patch = parse_diff(diff)
+    if len(patch) != 1:
+        raise DiffError(f"diff patches {len(patch)} files, expected one")
+    lines = split_lines(old)
+    out: list[bytes] = []
+    pos = 0
+    for hunk in patch[0]:
+        pos = _apply_hunk(lines, pos, hunk, out)
+    out += lines[pos:]
+    _check_newlines(out)
+    return b"".join(out)
+
+
+def _apply_hunk(lines: list[bytes], pos: int, hunk: Hunk, out: list[bytes]) -> int:
+    """Append the lines up to HUNK and its new side to OUT; return where old resumes."""
+    start = hunk.source_start - 1 if hunk.source_length else hunk.source_start
+    if start < pos:
+        raise DiffError(f"hunk {_where(hunk)} overlaps the previous one or is out of order")
+    source, target = _sides(hunk)
+    end = start + len(source)
+    if lines[start:end] != source:
+        raise DiffError(f"hunk {_where(hunk)} does not match the original")
+    out += lines[pos:start]
+    out += target
+    return end
+
+
+def _sides(hunk: Hunk) -> tuple[list[bytes], list[bytes]]:
+    """HUNK's old and new lines as bytes, with no-newline markers applied."""
+    source: list[bytes] = []
+    target: list[bytes] = []
+    previous = ""
+    for line in hunk:
+        kind = line.line_type
+        if kind == "\\":
+            _drop_newline(previous, source, target, hunk)
+        elif kind in (" ", "-", "+"):
+            value = line.value.encode("latin-1")
+            if kind != "+":
+                source.append(value)
+            if kind != "-":
+                target.append(value)
+        previous = kind
+    return source, target
+
+
+def _drop_newline(kind: str, source: list[bytes], target: list[bytes], hunk: Hunk) -> None:
+    if kind not in (" ", "-", "+"):
+        raise DiffError(f"hunk {_where(hunk)} has a misplaced no-newline marker")
+    if kind != "+":
+        source[-1] = source[-1].removesuffix(b"\n")
+    if kind != "-":
+        target[-1] = target[-1].removesuffix(b"\n")
+
+
+def _check_newlines(out: list[bytes]) -> None:
+    if any(not line.endswith(b"\n") for line in out[:-1]):
+        raise DiffError("a no-newline marker is not on the last line of the new file")
+
+
+def _where(hunk: Hunk) -> str:
+    old = f"{hunk.source_start},{hunk.source_length}"
+    new = f"{hunk.target_start},{hunk.target_length}"
+    return f"@@ -{old} +{new} @@"

@@ -1,0 +1,764 @@
+"""Find status implementations and every command on their paths that writes to stdout.
+
+A file is a *library* when it defines `status()` and has no `status` arm of its own (Red Hat's
+`functions`); an *init script* when a `case` has a `status` arm. The walk starts at the library's
+`status()` or the script's arm, follows calls as bash resolves them (a script's own function
+shadows the library's when defined after the library is sourced), and records an `Output` for
+each command that may write to stdout, with the stream it really reaches and the exit or return
+code of the branch it ends in.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from tree_sitter import Node, Tree
+
+from rewrite.parse import arguments, command_name, first_error, parse, text, unquote, walk
+
+# Library printers of Red Hat's functions: what they print and what they mean.
+PRINTERS: dict[bytes, tuple[bytes, str | None]] = {
+    b"echo_success": (b"[  OK  ]", "running"),
+    b"success": (b"[  OK  ]", "running"),
+    b"echo_passed": (b"[PASSED]", "running"),
+    b"passed": (b"[PASSED]", "running"),
+    b"echo_failure": (b"[FAILED]", "stopped"),
+    b"failure": (b"[FAILED]", "stopped"),
+    b"echo_warning": (b"[WARNING]", None),
+    b"warning": (b"[WARNING]", None),
+    b"action": (b"[  OK  ]", None),
+}
+# Builtins and utilities that write nothing to stdout.
+QUIET = frozenset(
+    b"""return exit local declare typeset export readonly [ [[ test true false : shift set unset
+    . source read cd kill sleep rm touch mkdir chmod chown ln let trap ulimit umask wait break
+    continue getopts usleep logger""".split()
+)
+TERMINATORS = (b"return", b"exit")
+SOURCE_COMMANDS = (b".", b"source")
+LIBRARY_NAME = b"functions"
+SYSTEMD_GUARD = b"_use_systemctl"
+PID_SAMPLE = b" ".join(b"%d" % (1000001 + i) for i in range(9))  # nine 7-digit pids
+
+
+class Span(NamedTuple):
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Output:
+    """A command on a status path that may write to stdout."""
+
+    path: str  # the file holding the command (a script, or the library it calls)
+    span: Span  # the command node
+    kind: str  # echo | printf | printer | heredoc | external
+    name: bytes
+    text: bytes  # the message as written, for display
+    rendered: bytes  # the message with sample values, as a consumer would see it
+    translated: bool  # $"..." text: the locale decides the words
+    unbounded: bool  # an expansion of unknown length comes before the state word
+    stream: str  # stdout | stderr | null | file | pipe
+    code: int | None  # exit/return code of the branch it ends in
+    role: str  # status | preamble | trailer | blank
+    in_loop: bool
+    printer_outcome: str | None = None
+    literals: tuple[tuple[Span, bytes], ...] = ()  # literal pieces of the message, rewordable
+    dollars: tuple[Span, ...] = ()  # the `$` of each $"..." in the message
+
+
+@dataclass(frozen=True)
+class SourceLine:
+    """A `. FILE` line that loads the function library."""
+
+    span: Span  # the argument naming the library
+    value: bytes
+
+
+@dataclass(frozen=True)
+class Scan:
+    """What the scanner found in one file."""
+
+    kind: str  # script | library | none
+    outputs: tuple[Output, ...] = ()
+    source_lines: tuple[SourceLine, ...] = ()
+    library_calls: tuple[bytes, ...] = ()  # library functions the status path calls
+    lists: tuple[Span, ...] = ()  # calls that print a state and are followed by another
+    error: int | None = None  # byte offset of a parse error on the status path
+    entries: tuple[Span, ...] = ()
+
+
+@dataclass
+class Library:
+    """A parsed function library the scripts call into."""
+
+    path: str
+    data: bytes
+    tree: Tree
+    functions: dict[bytes, Node] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: str, data: bytes) -> Library:
+        tree = parse(data)
+        functions = {name: body for name, body in _function_defs(tree.root_node)}
+        return cls(path, data, tree, functions)
+
+
+def _function_defs(node: Node) -> Iterator[tuple[bytes, Node]]:
+    for sub in walk(node):
+        if sub.type == "function_definition":
+            name = sub.child_by_field_name("name")
+            body = sub.child_by_field_name("body")
+            if name is not None and body is not None:
+                yield text(name), body
+
+
+def _key(path: str, node: Node) -> tuple[str, int, int, str]:
+    return (path, node.start_byte, node.end_byte, node.type)
+
+
+# ---------------------------------------------------------------- variables
+
+
+def literal_assignments(root: Node) -> dict[bytes, bytes]:
+    """Top-level `NAME=literal` (and `NAME=${X-literal}`) assignments, last one wins."""
+    values: dict[bytes, bytes] = {}
+    for node in root.children:
+        if node.type == "variable_assignment":
+            name, value = node.child_by_field_name("name"), node.child_by_field_name("value")
+            if name is not None and value is not None:
+                resolved = _value(value, values)
+                if resolved is not None:
+                    values[text(name)] = resolved
+    return values
+
+
+def _value(node: Node, env: dict[bytes, bytes]) -> bytes | None:
+    """The value of a word built from literals and known variables, or None."""
+    literal = unquote(node)
+    if literal is not None:
+        return literal
+    if node.type in ("simple_expansion", "expansion"):
+        return _expansion_value(node, env)
+    if node.type in ("string", "concatenation"):
+        parts = []
+        for child in node.named_children:
+            if child.type == "string_content":
+                parts.append(text(child))
+                continue
+            value = _value(child, env)
+            if value is None:
+                return None
+            parts.append(value)
+        return b"".join(parts)
+    return None
+
+
+def _expansion_value(node: Node, env: dict[bytes, bytes]) -> bytes | None:
+    names = [c for c in node.named_children if c.type == "variable_name"]
+    if not names:
+        return None
+    name = text(names[0])
+    ops = [text(c) for c in node.children if not c.is_named and c.type not in ("${", "}", "$")]
+    if not ops:
+        return env.get(name)
+    defaults = [c for c in node.named_children if c is not names[0]]
+    if ops[0] in (b"-", b":-", b"=", b":=") and len(defaults) == 1:
+        return env.get(name, unquote(defaults[0]))
+    return None
+
+
+def _var_name(node: Node) -> bytes | None:
+    names = [c for c in node.named_children if c.type == "variable_name"]
+    return text(names[0]) if names else None
+
+
+# ---------------------------------------------------------------- messages
+
+
+def render(args: list[Node], env: dict[bytes, bytes]) -> tuple[bytes, bytes, bool, bool]:
+    """(text as written, text with sample values, translated?, unbounded before a state word?)."""
+    written: list[bytes] = []
+    rendered: list[bytes] = []
+    translated = False
+    unknown_at: int | None = None
+    for arg in args:
+        if arg.type == "$":
+            translated = True
+            continue
+        written.append(text(arg))
+        offset = len(b" ".join(rendered + [b""])) if rendered else 0
+        piece, unknown = _render_word(arg, env)
+        if unknown is not None and unknown_at is None:
+            unknown_at = offset + unknown
+        rendered.append(piece)
+    out = b" ".join(rendered)
+    return b" ".join(written), out, translated, unknown_at is not None and _state_after(out, unknown_at)
+
+
+def _state_after(out: bytes, offset: int) -> bool:
+    lower = out.lower()
+    return any(word in lower[offset:] for word in (b"running", b"stopped")) or b"OK" in out[offset:]
+
+
+def _render_word(node: Node, env: dict[bytes, bytes]) -> tuple[bytes, int | None]:
+    """The word with sample values, and the offset of its first value of unknown length."""
+    literal = unquote(node)
+    if literal is not None:
+        return literal, None
+    if node.type in ("simple_expansion", "expansion"):
+        value = _expansion_value(node, env)
+        if value is not None:
+            return value, None
+        name = _var_name(node) or b"value"
+        return (PID_SAMPLE if b"pid" in name.lower() else name), 0
+    if node.type in ("string", "concatenation", "translated_string"):
+        pieces: list[bytes] = []
+        unknown: int | None = None
+        for child in node.named_children:
+            if child.type == "string_content":
+                piece, child_unknown = text(child), None
+            else:
+                piece, child_unknown = _render_word(child, env)
+            if child_unknown is not None and unknown is None:
+                unknown = len(b"".join(pieces)) + child_unknown
+            pieces.append(piece)
+        return b"".join(pieces), unknown
+    return b"output", 0  # command substitution, arithmetic: unknown at scan time
+
+
+def _echo_args(args: list[Node]) -> tuple[list[Node], bool]:
+    """Drop echo's options; say whether it ends its line (no -n)."""
+    newline = True
+    while args and args[0].type == "word" and text(args[0])[:1] == b"-" and set(text(args[0])[1:]) <= set(b"neE"):
+        newline = newline and b"n" not in text(args[0])
+        args = args[1:]
+    return args, newline
+
+
+def _printf_args(args: list[Node], env: dict[bytes, bytes]) -> list[Node]:
+    return [a for a in args if not (a.type == "word" and text(a) in (b"--",))]
+
+
+# ---------------------------------------------------------------- the walk
+
+
+@dataclass(frozen=True)
+class Context:
+    path: str
+    stream: str = "stdout"
+    in_loop: bool = False
+    calls: tuple[tuple[str, Node], ...] = ()  # call sites that led here
+
+
+class _Walker:
+    def __init__(self, path: str, tree: Tree, library: Library | None, script_functions: dict[bytes, Node],
+                 library_visible: bool) -> None:
+        self.path = path
+        self.tree = tree
+        self.library = library
+        self.functions = script_functions
+        self.library_visible = library_visible
+        self.raw: list[tuple[Context, Node, str]] = []  # (context, command node, kind)
+        self.printing: set[tuple[str, int, int, str]] = set()
+        self.library_calls: list[bytes] = []
+        self.calls: list[tuple[Context, Node]] = []  # calls into functions that print
+        self.errors: list[int] = []
+        self.active: set[tuple[str, int, int, str]] = set()
+        self.envs: dict[str, dict[bytes, bytes]] = {path: literal_assignments(tree.root_node)}
+        if library is not None:
+            self.envs[library.path] = literal_assignments(library.tree.root_node)
+
+    def env(self, path: str) -> dict[bytes, bytes]:
+        return self.envs[path]
+
+    # statements ------------------------------------------------------
+    def visit(self, node: Node, ctx: Context) -> None:
+        kind = node.type
+        if kind == "ERROR" or node.is_missing:
+            self.errors.append(node.start_byte)
+        elif kind == "command":
+            self.command(node, ctx)
+        elif kind == "redirected_statement":
+            self.redirected(node, ctx)
+        elif kind == "pipeline":
+            parts = [c for c in node.named_children]
+            for part in parts[:-1]:
+                self.visit(part, Context(ctx.path, "pipe", ctx.in_loop, ctx.calls))
+            if parts:
+                self.visit(parts[-1], ctx)
+        elif kind == "if_statement" and self._systemd_guard(node):
+            for child in node.named_children[1:]:
+                if child.type in ("elif_clause", "else_clause"):
+                    self.visit(child, ctx)
+        elif kind in ("while_statement", "for_statement", "c_style_for_statement", "until_statement"):
+            for child in node.named_children:
+                self.visit(child, Context(ctx.path, ctx.stream, True, ctx.calls))
+        elif kind in ("function_definition", "comment", "variable_assignment", "declaration_command",
+                      "test_command", "heredoc_body", "command_substitution", "string", "word",
+                      "raw_string", "simple_expansion", "expansion", "number", "arithmetic_expansion",
+                      "unset_command", "concatenation", "extglob_pattern"):
+            return
+        else:
+            for child in node.named_children:
+                self.visit(child, ctx)
+
+    def _systemd_guard(self, node: Node) -> bool:
+        """Red Hat's systemctl redirect: never taken from /etc/ha.d/resource.d, where $0 is not in init.d."""
+        condition = node.child_by_field_name("condition")
+        return condition is not None and SYSTEMD_GUARD in text(condition)
+
+    def redirected(self, node: Node, ctx: Context) -> None:
+        stream = ctx.stream
+        body = node.child_by_field_name("body")
+        heredoc = False
+        for redirect in node.children_by_field_name("redirect"):
+            if redirect.type == "heredoc_redirect":
+                heredoc = True
+            elif redirect.type == "file_redirect":
+                stream = _redirect_stream(redirect, stream)
+            elif redirect.type == "herestring_redirect":
+                heredoc = True
+        inner = Context(ctx.path, stream, ctx.in_loop, ctx.calls)
+        if body is None:
+            return
+        if heredoc and body.type == "command" and command_name(body) == b"cat" and not arguments(body):
+            self.record(inner, body, "heredoc", node)
+            return
+        self.visit(body, inner)
+
+    def command(self, node: Node, ctx: Context) -> None:
+        name = command_name(node)
+        in_library = self.library is not None and ctx.path == self.library.path
+        if name is None:
+            self.record(ctx, node, "external")
+        elif name in (b"echo", b"printf"):
+            self.record(ctx, node, name.decode())
+        elif name in PRINTERS and (in_library or (self.library_visible and name not in self.functions)):
+            if not in_library:
+                self.library_calls.append(name)
+            self.record(ctx, node, "printer")
+        elif name in self.functions and not in_library:
+            self.call(ctx, node, self.path, self.functions[name])
+        elif self.library is not None and (in_library or self.library_visible) and name in self.library.functions:
+            if not in_library:
+                self.library_calls.append(name)
+            self.call(ctx, node, self.library.path, self.library.functions[name])
+        elif name in QUIET or any(text(a) in (b"-q", b"--quiet", b"--silent") for a in arguments(node)):
+            return
+        elif name == b"cat" and not arguments(node):
+            return  # copies stdin: nothing of the script's own
+        else:
+            self.record(ctx, node, "external")
+
+    def call(self, ctx: Context, node: Node, path: str, body: Node) -> None:
+        key = _key(path, body)
+        if key in self.active:
+            return  # recursion: bash would loop; one pass shows every output
+        self.active.add(key)
+        before = len(self.raw)
+        self.visit(body, Context(path, ctx.stream, ctx.in_loop, ctx.calls + ((ctx.path, node),)))
+        self.active.discard(key)
+        if any(c.stream == "stdout" and k != "external" for c, _, k in self.raw[before:]):
+            self.calls.append((ctx, node))
+
+    def record(self, ctx: Context, node: Node, kind: str, statement: Node | None = None) -> None:
+        self.raw.append((ctx, node, kind))
+        if ctx.stream != "stdout":
+            return
+        for path, site in ctx.calls + ((ctx.path, statement or node),):
+            current: Node | None = site
+            while current is not None:
+                self.printing.add(_key(path, current))
+                current = current.parent
+
+
+def _redirect_stream(redirect: Node, stream: str) -> str:
+    descriptor = redirect.child_by_field_name("descriptor")
+    operator = [text(c) for c in redirect.children if not c.is_named]
+    destination = redirect.child_by_field_name("destination")
+    target = text(destination) if destination is not None else b""
+    op = operator[0] if operator else b">"
+    fd = text(descriptor) if descriptor is not None else b"1"
+    if op in (b"<", b"<&", b"<>") or (fd != b"1" and op not in (b"&>", b"&>>")):
+        return stream
+    if op in (b">&", b"&>") and target == b"2":
+        return "stderr"
+    if op in (b">&",) and target == b"1":
+        return stream
+    if target == b"/dev/null":
+        return "null"
+    if op == b">&" and target == b"-":
+        return "null"
+    return "file"
+
+
+# ---------------------------------------------------------------- what follows an output
+
+BRANCH_ENDS = frozenset((b"then", b"else", b"do", b"{", b"(", b")", b"in", b";;", b"elif", b"fi", b"esac", b"done", b"}"))
+
+
+class Continuation(NamedTuple):
+    definite: bool  # False: more status logic follows (the output is a preamble)
+    code: int | None
+
+
+class _Flow:
+    """Follows execution after a statement, within its function or case arm."""
+
+    def __init__(self, walker: _Walker) -> None:
+        self.w = walker
+        self.output_stmts: set[tuple[str, int, int, str]] = set()
+        self.call_stmts: set[tuple[str, int, int, str]] = set()
+
+    def after(self, path: str, stmt: Node) -> Continuation:
+        env: dict[bytes, int | None] = {}
+        last: int | None = 0  # the output (or call) just succeeded
+        cur = stmt
+        while cur.parent is not None:
+            parent = cur.parent
+            siblings = parent.children[_index(parent, cur) + 1:]
+            skip_next = False
+            for sib in siblings:
+                if not sib.is_named:
+                    word = text(sib)
+                    if word in (b"elif", b"else", b";;", b"fi", b"esac", b"done", b"}", b";&", b";;&"):
+                        break
+                    skip_next = word == b"||"
+                    continue
+                if sib.type in ("elif_clause", "else_clause", "comment"):
+                    if sib.type == "comment":
+                        continue
+                    break
+                if skip_next:
+                    skip_next = False
+                    continue
+                verdict = self._step(path, sib, env, last)
+                if isinstance(verdict, Continuation):
+                    return verdict
+                last = verdict
+            if parent.type == "compound_statement" and parent.parent is not None \
+                    and parent.parent.type == "function_definition":
+                return Continuation(True, last)
+            if parent.type == "program":
+                return Continuation(True, last)
+            if parent.type == "do_group":
+                return Continuation(True, None)  # the loop prints again: a list, see in_loop
+            cur = parent
+        return Continuation(True, last)  # pragma: no cover - the root is a program
+
+    def _step(self, path: str, sib: Node, env: dict[bytes, int | None], last: int | None) -> Continuation | int | None:
+        """Continuation when SIB ends the branch, else the status SIB leaves in $?."""
+        inner = _statement_command(sib)
+        if inner is not None and command_name(inner) in TERMINATORS:
+            args = arguments(inner)
+            return Continuation(True, _code(args[0], env, last) if args else last)
+        if sib.type == "variable_assignment":
+            name, value = sib.child_by_field_name("name"), sib.child_by_field_name("value")
+            if name is not None and value is not None:
+                env[text(name)] = _code(value, env, last)
+            return 0
+        key = _key(path, sib)
+        if key in self.output_stmts:
+            return 0
+        if key in self.w.printing:
+            return Continuation(False, None)
+        if _has_terminator(sib):
+            return Continuation(True, None)
+        return None
+
+    def before_printed(self, path: str, stmt: Node) -> bool:
+        """Did an output statement or a printing call run just before STMT in its branch?"""
+        parent = stmt.parent
+        if parent is None or parent.type == "list":
+            return False
+        for sib in reversed(parent.children[:_index(parent, stmt)]):
+            if not sib.is_named:
+                if text(sib) in BRANCH_ENDS:
+                    return False
+                continue
+            key = _key(path, sib)
+            if key in self.output_stmts or key in self.call_stmts:
+                return True
+        return False
+
+
+def _index(parent: Node, child: Node) -> int:
+    for i, sibling in enumerate(parent.children):
+        if sibling.start_byte == child.start_byte and sibling.end_byte == child.end_byte \
+                and sibling.type == child.type:
+            return i
+    raise ValueError("child not found")  # pragma: no cover - a child is always in its parent
+
+
+def _statement_command(node: Node) -> Node | None:
+    if node.type == "redirected_statement":
+        body = node.child_by_field_name("body")
+        return body if body is not None and body.type == "command" else None
+    return node if node.type == "command" else None
+
+
+def _statement_of(node: Node) -> Node:
+    """The statement a command stands for: its redirection or pipeline around it."""
+    while node.parent is not None and node.parent.type in ("redirected_statement", "pipeline", "negated_command"):
+        node = node.parent
+    return node
+
+
+def _code(node: Node, env: dict[bytes, int | None], last: int | None) -> int | None:
+    literal = unquote(node)
+    if literal is not None:
+        return int(literal) if literal.isdigit() else None
+    if node.type in ("simple_expansion", "expansion") or (node.type == "string" and node.named_child_count == 1):
+        target = node if node.type != "string" else node.named_children[0]
+        name = _var_name(target) if target.type in ("simple_expansion", "expansion") else None
+        if target.type == "simple_expansion" and text(target) == b"$?":
+            return last
+        if name is not None:
+            return env.get(name)
+    return None
+
+
+def _has_terminator(node: Node) -> bool:
+    for sub in walk(node):
+        if sub.type == "command" and command_name(sub) in TERMINATORS:
+            return True
+    return False
+
+
+# ---------------------------------------------------------------- entry points
+
+
+def status_arms(root: Node) -> list[Node]:
+    """`case` arms whose patterns include `status` (also `status|monitor)`, quoted forms)."""
+    arms: list[Node] = []
+    nested: list[Node] = []
+    for node in walk(root):
+        if node.type != "case_item":
+            continue
+        if any(unquote(v) == b"status" for v in node.children_by_field_name("value")):
+            inside_function = any(a.type == "function_definition" for a in _ancestors(node))
+            (nested if inside_function else arms).append(node)
+    return arms or nested
+
+
+def _ancestors(node: Node) -> Iterator[Node]:
+    while node.parent is not None:
+        node = node.parent
+        yield node
+
+
+def source_lines(root: Node, env: dict[bytes, bytes]) -> list[SourceLine]:
+    """Every `. .../functions` or `source .../functions` line, through variables too."""
+    found = []
+    for node in walk(root):
+        if node.type != "command" or command_name(node) not in SOURCE_COMMANDS:
+            continue
+        args = arguments(node)
+        if not args:
+            continue
+        value = _value(args[0], env)
+        if value is not None and value.rsplit(b"/", 1)[-1] == LIBRARY_NAME:
+            found.append(SourceLine(Span(args[0].start_byte, args[0].end_byte), value))
+    return found
+
+
+def _visible_functions(root: Node, entry: Node, library: Library | None,
+                       lines: list[SourceLine]) -> tuple[dict[bytes, Node], bool]:
+    """Function bodies visible where ENTRY runs, as bash resolves names; is the library loaded?
+
+    Top-level statements before the one holding ENTRY run first, in order: a function defined
+    after the library is sourced shadows the library's, one defined before is overwritten.
+    """
+    sourced_at = {line.span.start for line in lines}
+    top = entry
+    while top.parent is not None and top.parent.type != "program":
+        top = top.parent
+    limit = root.end_byte if top.type == "function_definition" else top.start_byte
+    own: dict[bytes, Node] = {}
+    loaded = False
+    for node in _outside_functions(root):
+        if node.start_byte >= limit:
+            break
+        if node.type == "function_definition":
+            name, body = node.child_by_field_name("name"), node.child_by_field_name("body")
+            if name is not None and body is not None:
+                own[text(name)] = body
+        elif node.type == "command" and command_name(node) in SOURCE_COMMANDS:
+            args = arguments(node)
+            if args and args[0].start_byte in sourced_at:
+                loaded = True
+                for function in library.functions if library is not None else ():
+                    own.pop(function, None)
+    return own, loaded
+
+
+def _outside_functions(root: Node) -> Iterator[Node]:
+    """Nodes in source order, not descending into function bodies."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        if node.type != "function_definition":
+            stack.extend(reversed(node.children))
+
+
+
+
+def scan_tree(path: str, tree: Tree, library: Library | None) -> Scan:
+    """Scan a parsed file: a library when it defines status() and has no status arm."""
+    root = tree.root_node
+    env = literal_assignments(root)
+    lines = source_lines(root, env)
+    arms = status_arms(root)
+    if arms:
+        walker_entries = []
+        for arm in arms:
+            functions, loaded = _visible_functions(root, arm, library, lines)
+            walker_entries.append((arm, functions, loaded))
+        return _scan_entries(path, tree, library, walker_entries, "script", tuple(lines))
+    own = dict(_function_defs(root))
+    if b"status" in own:
+        itself = Library(path, b"", tree, own)
+        return _scan_entries(path, tree, itself, [(own[b"status"], {}, True)], "library", ())
+    error = first_error(root)
+    if error is None:
+        return Scan("none", source_lines=tuple(lines))
+    return Scan("none", source_lines=tuple(lines), error=_broken_status_arm(root) or error.start_byte)
+
+
+def _broken_status_arm(root: Node) -> int | None:
+    """Where a `status)` pattern stands inside an ERROR node: the arm that failed to parse."""
+    for node in walk(root):
+        if node.type != "ERROR":
+            continue
+        children = node.children
+        for pattern, after in zip(children, children[1:]):
+            if unquote(pattern) == b"status" and after.type == ")":
+                return pattern.start_byte
+    return None
+
+
+def _scan_entries(path: str, tree: Tree, library: Library | None,
+                  entries: list[tuple[Node, dict[bytes, Node], bool]], kind: str,
+                  lines: tuple[SourceLine, ...]) -> Scan:
+    outputs: list[Output] = []
+    calls: list[bytes] = []
+    lists: list[Span] = []
+    errors: list[int] = []
+    for entry, functions, loaded in entries:
+        walker = _Walker(path, tree, library, functions, loaded)
+        statements = [c for c in entry.named_children
+                      if entry.type != "case_item" or c not in entry.children_by_field_name("value")]
+        for statement in statements:
+            walker.visit(statement, Context(path))
+        error = first_error(entry)
+        errors += ([error.start_byte] if error is not None else []) + walker.errors
+        found, found_lists = _judge_walk(walker)
+        outputs += found
+        lists += found_lists
+        calls += walker.library_calls
+    return Scan(kind, tuple(dict.fromkeys(outputs)), lines, tuple(dict.fromkeys(calls)),
+                tuple(dict.fromkeys(lists)), min(errors) if errors else None,
+                tuple(Span(e.start_byte, e.end_byte) for e, _, _ in entries))
+
+
+def _judge_walk(walker: _Walker) -> tuple[list[Output], list[Span]]:
+    flow = _Flow(walker)
+    stmts = [(ctx, node, kind, _statement_of(node)) for ctx, node, kind in walker.raw]
+    for ctx, _, kind, stmt in stmts:
+        if ctx.stream == "stdout":
+            flow.output_stmts.add(_key(ctx.path, stmt))
+    for ctx, node in walker.calls:
+        flow.call_stmts.add(_key(ctx.path, _statement_of(node)))
+    outputs = [_output(walker, flow, ctx, node, kind, stmt) for ctx, node, kind, stmt in stmts]
+    lists = []
+    for ctx, node in walker.calls:
+        stmt = _statement_of(node)
+        if ctx.stream == "stdout" and (ctx.in_loop or not flow.after(ctx.path, stmt).definite):
+            lists.append(Span(stmt.start_byte, stmt.end_byte))
+    lists += [o.span for o in outputs if o.role == "status" and o.in_loop]
+    return outputs, lists
+
+
+def _output(walker: _Walker, flow: _Flow, ctx: Context, node: Node, kind: str, stmt: Node) -> Output:
+    env = walker.env(ctx.path)
+    name = command_name(node) or text(node.children[0])
+    args = arguments(node)
+    printer_outcome = None
+    if kind == "echo":
+        args, _ = _echo_args(args)
+        _, rendered, translated, unbounded = render(args, env)
+        written = text(node)
+    elif kind == "printf":
+        _, rendered, translated, unbounded = _render_printf(args, env)
+        written = text(node)
+    elif kind == "printer":
+        written, rendered, translated, unbounded = text(node), PRINTERS[name][0], False, False
+        printer_outcome = PRINTERS[name][1]
+    elif kind == "heredoc":
+        bodies = [c for c in walk(stmt) if c.type == "heredoc_body"]
+        written = rendered = text(bodies[0]) if bodies else b""
+        translated, unbounded = False, False
+    else:
+        written, rendered, translated, unbounded = text(node), b"", False, False
+    role = "redirected"
+    code = None
+    if ctx.stream == "stdout":
+        after = flow.after(ctx.path, stmt)
+        code = after.code
+        if kind != "external" and not rendered.strip() and not translated:
+            role = "blank"
+        elif not after.definite:
+            role = "preamble"
+        elif flow.before_printed(ctx.path, stmt):
+            role = "trailer"
+        else:
+            role = "status"
+    literals, dollars = _pieces(args if kind == "echo" else _printf_format(args) if kind == "printf" else [])
+    return Output(ctx.path, Span(node.start_byte, node.end_byte), kind, name, written, rendered, translated,
+                  unbounded, ctx.stream, code, role, ctx.in_loop, printer_outcome, literals, dollars)
+
+
+def _printf_format(args: list[Node]) -> list[Node]:
+    args = [a for a in args if not (a.type == "word" and text(a) == b"--")]
+    return args[:2] if args and args[0].type == "$" else args[:1]
+
+
+def _pieces(args: list[Node]) -> tuple[tuple[tuple[Span, bytes], ...], tuple[Span, ...]]:
+    """Literal fragments of a message (spans and bytes) and its $"..." dollar signs."""
+    literals, dollars = [], []
+    for arg in args:
+        if arg.type == "$":
+            dollars.append(Span(arg.start_byte, arg.end_byte))
+        for sub in walk(arg):
+            if sub.type in ("string_content", "raw_string") or (sub.type == "word" and sub is arg):
+                literals.append((Span(sub.start_byte, sub.end_byte), text(sub)))
+    return tuple(literals), tuple(dollars)
+
+
+def _render_printf(args: list[Node], env: dict[bytes, bytes]) -> tuple[bytes, bytes, bool, bool]:
+    if args and args[0].type == "word" and text(args[0]) == b"--":
+        args = args[1:]
+    if not args:
+        return b"", b"", False, False
+    translated = args[0].type == "$"
+    if translated:
+        args = args[1:]
+    written, fmt, _, unbounded = render(args[:1], env)
+    values = [render([a], env) for a in args[1:]]
+    out = fmt.replace(b"\\n", b"\n").replace(b"%%", b"\0")
+    for value in values:
+        if b"%s" not in out and b"%d" not in out:
+            break
+        position = min(p for p in (out.find(b"%s"), out.find(b"%d")) if p >= 0)
+        unbounded = unbounded or (value[3] and _state_after(out, position))
+        out = out[:position] + value[1] + out[position + 2:]
+    written_all = b" ".join([written] + [v[0] for v in values])
+    return written_all, out.replace(b"\0", b"%"), translated, unbounded
+
+
+def scan_bytes(path: str, data: bytes, library: Library | None = None) -> Scan:
+    """Parse and scan one file's bytes."""
+    return scan_tree(path, parse(data), library)

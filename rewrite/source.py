@@ -1,0 +1,60 @@
+"""Read a script as bytes and describe it, without ever decoding lossily."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import NamedTuple
+
+SHELLS = (b"sh", b"bash", b"ksh", b"dash", b"ash")
+
+
+class Source(NamedTuple):
+    path: str
+    data: bytes
+    mode: int
+
+
+class SourceError(Exception):
+    """A file that cannot be read; the message is one line naming the reason."""
+
+
+def read_source(path: str) -> Source:
+    """Read PATH through any symlink; raise SourceError with a one-line reason."""
+    try:
+        st = os.stat(path)
+        if not Path(path).is_file():
+            raise SourceError("not a regular file")
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise SourceError(exc.strerror or str(exc)) from exc
+    return Source(path, data, st.st_mode & 0o7777)
+
+
+def newline_of(data: bytes) -> bytes:
+    """The newline the file uses: CRLF when its first line ends in one."""
+    first = data.find(b"\n")
+    return b"\r\n" if first > 0 and data[first - 1:first] == b"\r" else b"\n"
+
+
+def not_a_script_reason(data: bytes) -> str | None:
+    """Why DATA is not a shell script, or None when it may be one."""
+    if not data.strip():
+        return "empty file"
+    if b"\0" in data[:8192]:
+        return "binary file"
+    if data.startswith(b"#!"):
+        interpreter = data[2:].split(b"\n", 1)[0].split()
+        if interpreter and interpreter[0].endswith(b"/env") and len(interpreter) > 1:
+            interpreter = interpreter[1:]
+        name = interpreter[0].rsplit(b"/", 1)[-1] if interpreter else b""
+        if name not in SHELLS:
+            return "interpreter is " + name.decode("latin-1")
+    return None
+
+
+def display(data: bytes) -> str:
+    """Decode for display only: UTF-8 where valid, Latin-1 bytes otherwise."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")

@@ -1,0 +1,214 @@
+"""Turn scan results into findings and byte edits, one function per rule.
+
+Each rule looks at one `Output` of a file's status path and yields `Finding`s, each carrying
+the edit that fixes it (or none, when the file needs a wrapper instead).
+"""
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Iterator
+from typing import NamedTuple
+
+from rewrite.contract import (
+    LRMD_WINDOW, RUNNING, STOPPED, UNKNOWN, Verdicts, judge, lrmd_verdict, rm_verdict, says_running, text_outcome,
+)
+from rewrite.edits import Edit
+from rewrite.scan import Output, Scan
+
+
+class Settings(NamedTuple):
+    word: bytes = b"running"  # or b"OK"
+    deploy_dir: str = "/etc/ha.d/resource.d"
+
+
+class Finding(NamedTuple):
+    rule: str
+    start: int  # byte offset in the file the finding is reported for
+    end: int
+    message: str
+    outcome: str  # running | stopped | unknown: the state of the branch
+    verdicts: Verdicts | None  # what each consumer concludes from the line as written
+    text: bytes
+    edits: tuple[Edit, ...] = ()
+    wrapper: bool = False  # no edit can fix it: the file needs a wrapper
+
+
+# Rule ids, names and one-line descriptions; the README's rules table explains each.
+RULES: dict[str, str] = {
+    "HB001": "running-line-overflows",
+    "HB002": "running-line-translated",
+    "HB003": "running-line-misread",
+    "HB004": "running-line-decorated",
+    "HB010": "stopped-line-says-running",
+    "HB020": "output-before-status-line",
+    "HB021": "external-output-on-status-path",
+    "HB030": "library-status-breaks-contract",
+    "HB040": "status-from-external-program",
+    "HB041": "status-prints-a-list",
+    "HB042": "no-status-output",
+    "HB043": "status-text-unknown",
+    "HB050": "status-path-unparseable",
+}
+
+
+def outcome(output: Output) -> str:
+    """The state a status line reports: the message's meaning first, then the exit code."""
+    if output.kind == "printer" and output.printer_outcome is not None:
+        return output.printer_outcome
+    meaning = text_outcome(output.rendered) if output.kind != "external" else UNKNOWN
+    if meaning != UNKNOWN:
+        return meaning
+    if output.code is None:
+        return UNKNOWN
+    return RUNNING if output.code == 0 else STOPPED
+
+
+def _finding(rule: str, output: Output, message: str, state: str, edits: tuple[Edit, ...] = (),
+             wrapper: bool = False) -> Finding:
+    return Finding(rule, output.span.start, output.span.end, message, state,
+                   judge(output.rendered + b"\n", output.code), output.text, edits, wrapper)
+
+
+def _replace_line(output: Output, settings: Settings, rule: str, word: bytes) -> tuple[Edit, ...]:
+    return (Edit(output.span.start, output.span.end, b'echo "' + word + b'"', rule),)
+
+
+def _to_stderr(output: Output, rule: str) -> tuple[Edit, ...]:
+    return (Edit(output.span.end, output.span.end, b" >&2", rule),)
+
+
+# ---------------------------------------------------------------- running lines
+
+
+def running_line(output: Output, settings: Settings) -> Iterator[Finding]:
+    """HB001-HB004: the running line must be exactly the word, inside lrmd's window."""
+    if output.role != "status" or outcome(output) != RUNNING or output.kind == "external":
+        return
+    if output.rendered == settings.word:
+        return
+    fix = _replace_line(output, settings, "", settings.word)
+    problems = []
+    state_at = _state_word_end(output.rendered)
+    if output.unbounded or state_at > LRMD_WINDOW:
+        problems.append(("HB001", "running line may pass lrmd's 79-byte window before its state word"))
+    if output.translated:
+        problems.append(("HB002", "running line is translated ($\"...\"): the locale decides its words"))
+    misread = [name for name, verdict in (("rm", rm_verdict(output.rendered)),
+                                          ("lrmd", lrmd_verdict(output.rendered, window=None)))
+               if verdict == STOPPED]
+    if misread:
+        problems.append(("HB003", "running line is read as stopped by " + " and ".join(misread)))
+    if output.kind == "printer":
+        problems.append(("HB004", "running line is a decorated library printer, not the bare word"))
+    for rule, message in problems:
+        yield _finding(rule, output, message + ": print " + settings.word.decode(), RUNNING,
+                       tuple(e._replace(rule=rule) for e in fix))
+
+
+def _state_word_end(text: bytes) -> int:
+    found = re.search(rb"running|OK", text, re.IGNORECASE)
+    return found.end() if found else len(text)
+
+
+# ---------------------------------------------------------------- stopped lines
+
+_REWORDS = (
+    (re.compile(rb"\bis\s+not\s+running\b", re.IGNORECASE), b"is stopped"),
+    (re.compile(rb"\bisn't\s+running\b", re.IGNORECASE), b"is stopped"),
+    (re.compile(rb"\bnot\s+running\b", re.IGNORECASE), b"stopped"),
+    (re.compile(rb"running", re.IGNORECASE), b"stopped"),
+    (re.compile(rb"OK"), b"ok"),
+)
+
+
+def reword(fragment: bytes) -> bytes:
+    """`is not running` -> `is stopped`; any other `running` -> `stopped`; `OK` -> `ok`."""
+    for pattern, replacement in _REWORDS:
+        fragment = pattern.sub(replacement, fragment)
+    return fragment
+
+
+def stopped_line(output: Output, settings: Settings) -> Iterator[Finding]:
+    """HB010: a stopped path must print neither `running` (any case) nor `OK`."""
+    if output.role not in ("status", "trailer") or output.kind == "external":
+        return
+    state = outcome(output) if output.role == "status" else _code_state(output)
+    if state != STOPPED or not says_running(output.rendered):
+        return
+    message = "stopped path prints 'running' or 'OK', which rm or lrmd may read as running"
+    if output.kind == "printer":
+        yield _finding("HB010", output, message + ": print stopped", STOPPED,
+                       _replace_line(output, settings, "HB010", b"stopped"))
+        return
+    edits = [Edit(span.start, span.end, reword(value), "HB010") for span, value in output.literals
+             if reword(value) != value]
+    edits += [Edit(span.start, span.end, b"", "HB010") for span in output.dollars]
+    fixed = reword(output.rendered)
+    if not edits or says_running(fixed):
+        yield _finding("HB010", output, message + ": the word comes from a variable", STOPPED, wrapper=True)
+        return
+    yield _finding("HB010", output, message + ": reword to 'stopped'", STOPPED, tuple(edits))
+
+
+def _code_state(output: Output) -> str:
+    if output.code is None:
+        return UNKNOWN
+    return RUNNING if output.code == 0 else STOPPED
+
+
+# ---------------------------------------------------------------- extra output
+
+
+def extra_output(output: Output, settings: Settings) -> Iterator[Finding]:
+    """HB020/HB021: only the status line may reach stdout; banners and reports go to stderr."""
+    if output.stream != "stdout":
+        return
+    if output.role == "preamble":
+        yield _finding("HB020", output, "prints to stdout before the status line, which lrmd reads "
+                       "alone: send it to stderr", UNKNOWN, _to_stderr(output, "HB020"))
+    elif output.role == "trailer" and output.kind == "external":
+        yield _finding("HB021", output, "external program prints to stdout on the status path, which rm "
+                       "reads whole: send it to stderr", UNKNOWN, _to_stderr(output, "HB021"))
+
+
+# ---------------------------------------------------------------- lines no edit can fix
+
+
+def wrapper_needed(output: Output, settings: Settings) -> Iterator[Finding]:
+    """HB040/HB043: the state comes from a program, or from text computed at run time."""
+    if output.role != "status":
+        return
+    if output.kind == "external":
+        yield _finding("HB040", output, "status is printed by an external program "
+                       f"({output.text.split()[0].decode('latin-1')}): needs a wrapper", UNKNOWN, wrapper=True)
+    elif outcome(output) == UNKNOWN:
+        yield _finding("HB043", output, "status text and exit code are computed at run time: "
+                       "needs a wrapper", UNKNOWN, wrapper=True)
+
+
+RULES_BY_OUTPUT = (running_line, stopped_line, extra_output, wrapper_needed)
+
+
+def findings_for(scan: Scan, path: str, settings: Settings) -> list[Finding]:
+    """Every finding located in PATH (a script's own lines, or the library's)."""
+    found: list[Finding] = []
+    for output in scan.outputs:
+        if output.path != path:
+            continue
+        for rule in RULES_BY_OUTPUT:
+            found.extend(rule(output, settings))
+    for span in scan.lists:
+        found.append(Finding("HB041", span.start, span.end, "status prints a list of states, not one: "
+                             "needs a wrapper", UNKNOWN, None, b"", (), True))
+    return found
+
+
+def rewire(scan: Scan, settings: Settings, library_path: str, library_message: str) -> list[Finding]:
+    """HB030: a script whose status comes from a library that breaks the contract sources the copy."""
+    target = settings.deploy_dir.rstrip("/") + "/functions"
+    new = shlex.quote(target).encode()
+    return [Finding("HB030", line.span.start, line.span.end,
+                    f"status comes from {library_path}, which {library_message}: source the patched copy {target}",
+                    UNKNOWN, None, line.value, (Edit(line.span.start, line.span.end, new, "HB030"),))
+            for line in scan.source_lines if line.value != target.encode()]

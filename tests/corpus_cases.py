@@ -1,0 +1,28 @@
+"""The corpus families and how each is run; shared by the golden tests and tests/regen_expected.py."""
+from __future__ import annotations
+
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+INPUT = Path("corpus/input")
+EXPECTED = Path("corpus/expected")
+
+# Hand-written scripts have no library beside them: they are judged against the 2010 library.
+OPTIONS: dict[str, list[str]] = {"handmade": ["--functions", "corpus/input/redhat-2010/functions"]}
+
+
+def families() -> list[str]:
+    return sorted(p.name for p in (REPO / INPUT).iterdir() if p.is_dir())
+
+
+def inputs(family: str) -> list[str]:
+    """Input paths, relative to the repository, as the goldens name them."""
+    return sorted(str(INPUT / family / p.name) for p in (REPO / INPUT / family).iterdir())
+
+
+def scan_args(family: str) -> list[str]:
+    return ["scan", *OPTIONS.get(family, []), *inputs(family)]
+
+
+def patch_args(family: str, dest: Path) -> list[str]:
+    return ["patch", "--dest", str(dest), *OPTIONS.get(family, []), *inputs(family)]
