@@ -85,7 +85,7 @@ def patch(ctx: click.Context, paths: tuple[str, ...], functions: str | None, des
         except EmitError as exc:
             click.echo(f"ha-rewrite: {exc}", err=True)
             ctx.exit(2)
-    click.echo(summary(results), err=True)
+    click.echo(summary(results, written=not dry_run), err=True)
     ctx.exit(exit_code(results))
 
 

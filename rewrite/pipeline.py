@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -11,7 +10,7 @@ from tree_sitter import Tree
 from rewrite.diffs import DiffError, check_diff, unified_diff
 from rewrite.edits import Edit, OverlapError, splice
 from rewrite.parse import line_col, parse
-from rewrite.scan import Library, Scan, scan_tree
+from rewrite.scan import Library, Output, Scan, scan_tree
 from rewrite.source import SourceError, not_a_script_reason, read_source
 from rewrite.transform import RULES, Finding, Settings, findings_for, rewire
 
@@ -41,6 +40,7 @@ class FileResult:
     reason: str = ""
     library: str | None = None  # the library this script was judged against
     rewired: bool = False  # the script sources the patched library copy
+    outputs: tuple[Output, ...] = ()  # every command on the status path that may write to stdout
 
     @property
     def name(self) -> str:
@@ -98,7 +98,7 @@ def process(path: str, settings: Settings, libraries: Libraries) -> FileResult:
     try:
         return _process(path, settings, libraries)
     except Exception as exc:  # pragma: no cover - the last line of defence, reported not raised
-        return FileResult(path, ERROR, reason=f"internal error: {exc!r}: {traceback.format_exc(limit=1)}")
+        return FileResult(path, ERROR, reason=f"internal error, please report it: {exc!r}")
 
 
 def _process(path: str, settings: Settings, libraries: Libraries) -> FileResult:
@@ -125,7 +125,7 @@ def _judge(path: str, data: bytes, mode: int, tree: Tree, library: tuple[Library
            settings: Settings) -> FileResult:
     scan = scan_tree(path, tree, library[0] if library else None)
     base = FileResult(path, COMPLIANT, scan.kind, original=data, mode=mode,
-                      library=library[0].path if library else None)
+                      library=library[0].path if library else None, outputs=scan.outputs)
     if scan.error is not None:
         line, _ = line_col(data, scan.error)
         message = f"parse error on the status path at line {line}"

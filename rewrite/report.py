@@ -11,9 +11,10 @@ from typing import Any
 import jinja2
 
 from rewrite.parse import line_col
-from rewrite.pipeline import STATES, FileResult
+from rewrite.pipeline import PATCHABLE, STATES, FileResult
+from rewrite.scan import Output
 from rewrite.source import display
-from rewrite.transform import RULES, Finding
+from rewrite.transform import RULES, Finding, outcome
 
 
 def template_dir() -> Path:
@@ -38,10 +39,25 @@ def finding_record(result: FileResult, finding: Finding) -> dict[str, Any]:
             "verdicts": verdicts, "fixable": bool(finding.edits)}
 
 
-def summary(results: Sequence[FileResult]) -> str:
-    """`N files: 2 compliant, 5 patchable` in the order of STATES, empty states left out."""
+def output_record(result: FileResult, output: Output) -> dict[str, Any]:
+    """One command on the status path; line and column only for the file's own lines."""
+    record: dict[str, Any] = {"path": output.path, "byte_start": output.span.start, "byte_end": output.span.end}
+    if output.path == result.path:
+        record["line"], record["column"] = line_col(result.original, output.span.start)
+    record.update({"kind": output.kind, "text": display(output.text), "stream": output.stream,
+                   "code": output.code, "role": output.role, "outcome": outcome(output) if output.role in
+                   ("status", "trailer") else None, "translated": output.translated})
+    return record
+
+
+def summary(results: Sequence[FileResult], written: bool = False) -> str:
+    """`N files: 2 compliant, 5 patchable` in the order of STATES, empty states left out.
+
+    WRITTEN: the patchable files were written, and are counted as `patched`.
+    """
     counts = Counter(r.state for r in results)
-    parts = [f"{counts[state]} {state}" for state in STATES if counts[state]]
+    names = {PATCHABLE: "patched"} if written else {}
+    parts = [f"{counts[state]} {names.get(state, state)}" for state in STATES if counts[state]]
     noun = "file" if len(results) == 1 else "files"
     return f"{len(results)} {noun}: " + (", ".join(parts) if parts else "nothing to do")
 
@@ -57,6 +73,7 @@ def text_report(results: Sequence[FileResult]) -> str:
 def json_report(results: Sequence[FileResult]) -> str:
     """`{"files": [...], "summary": {...}}` with every file's state and findings."""
     files = [{"path": r.path, "state": r.state, "kind": r.kind, "reason": r.reason, "library": r.library,
-              "findings": [finding_record(r, f) for f in r.findings]} for r in results]
+              "findings": [finding_record(r, f) for f in r.findings],
+              "outputs": [output_record(r, o) for o in r.outputs]} for r in results]
     counts = Counter(r.state for r in results)
     return json.dumps({"files": files, "summary": {state: counts[state] for state in STATES}}, indent=2) + "\n"

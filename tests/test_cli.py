@@ -70,6 +70,16 @@ def test_scan_json_schema(tmp_path, capsys):
     }
 
 
+def test_scan_json_lists_every_output_on_the_status_path(tmp_path, capsys):
+    script = _write(tmp_path / "app", SELF_MADE.replace(b'echo "$NAME is running"', b'echo "$NAME is running" 1>&2'))
+    main(["scan", "--format", "json", str(script)])
+    outputs = json.loads(capsys.readouterr().out)["files"][0]["outputs"]
+    assert [(o["line"], o["text"], o["stream"], o["code"], o["role"], o["outcome"]) for o in outputs] == [
+        (5, 'echo "$NAME is running"', "stderr", None, "redirected", None),
+        (6, 'echo "$NAME is not running"', "stdout", 3, "status", "stopped"),
+    ]
+
+
 def test_patch_writes_copy_and_diff_keeping_mode(tmp_path, capsys):
     script = _write(tmp_path / "app", SELF_MADE, 0o750)
     dest = tmp_path / "dest"
@@ -80,7 +90,7 @@ def test_patch_writes_copy_and_diff_keeping_mode(tmp_path, capsys):
     assert (dest / "app.diff").read_bytes().startswith(b"--- a/app\n+++ b/app\n@@ -3,7 +3,7 @@\n")
     err = capsys.readouterr().err
     assert f"Writing {dest / 'app'}\n" in err
-    assert err.endswith("1 file: 1 patchable\n")
+    assert err.endswith("1 file: 1 patched\n")
     assert script.read_bytes() == SELF_MADE
 
 
