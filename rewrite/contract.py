@@ -82,8 +82,3 @@ def text_outcome(text: bytes) -> str:
     if _STOPPED_WORDS.search(text):
         return STOPPED
     return RUNNING if _RUNNING_WORDS.search(text) else UNKNOWN
-
-
-def code_outcome(code: int | None) -> str:
-    """What an exit code means by LSB: 0 running, 1-3 stopped, anything else unknown."""
-    return lsb_verdict(code)

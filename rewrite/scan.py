@@ -237,10 +237,6 @@ def _echo_args(args: list[Node]) -> tuple[list[Node], bool]:
     return args, newline
 
 
-def _printf_args(args: list[Node], env: dict[bytes, bytes]) -> list[Node]:
-    return [a for a in args if not (a.type == "word" and text(a) in (b"--",))]
-
-
 # ---------------------------------------------------------------- the walk
 
 
@@ -253,10 +249,9 @@ class Context:
 
 
 class _Walker:
-    def __init__(self, path: str, tree: Tree, library: Library | None, script_functions: dict[bytes, Node],
+    def __init__(self, path: str, root: Node, library: Library | None, script_functions: dict[bytes, Node],
                  library_visible: bool) -> None:
         self.path = path
-        self.tree = tree
         self.library = library
         self.functions = script_functions
         self.library_visible = library_visible
@@ -266,7 +261,7 @@ class _Walker:
         self.calls: list[tuple[Context, Node]] = []  # calls into functions that print
         self.errors: list[int] = []
         self.active: set[tuple[str, int, int, str]] = set()
-        self.envs: dict[str, dict[bytes, bytes]] = {path: literal_assignments(tree.root_node)}
+        self.envs: dict[str, dict[bytes, bytes]] = {path: literal_assignments(root)}
         if library is not None:
             self.envs[library.path] = literal_assignments(library.tree.root_node)
 
@@ -648,7 +643,7 @@ def _scan_entries(path: str, tree: Tree, library: Library | None,
     lists: list[Span] = []
     errors: list[int] = []
     for entry, functions, loaded in entries:
-        walker = _Walker(path, tree, library, functions, loaded)
+        walker = _Walker(path, tree.root_node, library, functions, loaded)
         statements = [c for c in entry.named_children
                       if entry.type != "case_item" or c not in entry.children_by_field_name("value")]
         for statement in statements:
