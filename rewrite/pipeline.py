@@ -153,8 +153,9 @@ def _calls_status(scan: Scan, library: tuple[Library, FileResult] | None) -> boo
 
 def _rewire(scan: Scan, settings: Settings, library: tuple[Library, FileResult]) -> list[Finding]:
     lib, result = library
-    edited = {(e.start, e.end) for f in result.findings for e in f.edits}
-    reached = [o for o in scan.outputs if o.path == lib.path and (o.span.start, o.span.end) in edited]
+    edits = [e for f in result.findings for e in f.edits]
+    reached = [o for o in scan.outputs if o.path == lib.path and o.stream == "stdout"
+               and any(o.line.start <= e.start <= o.line.end for e in edits)]
     if not reached:
         return []
     rules = sorted({f.rule for f in result.findings if f.edits})

@@ -64,6 +64,8 @@ class Output:
     role: str  # status | preamble | trailer | blank
     in_loop: bool
     printer_outcome: str | None = None
+    line: Span = Span(0, 0)  # what a rewritten line replaces: the command and any words after redirections
+    keep: bytes = b""  # the redirections to keep after a rewritten line
     literals: tuple[tuple[Span, bytes], ...] = ()  # literal pieces of the message, rewordable
     dollars: tuple[Span, ...] = ()  # the `$` of each $"..." in the message
 
@@ -413,6 +415,9 @@ class _Flow:
         cur = stmt
         while cur.parent is not None:
             parent = cur.parent
+            if cur.type == "case_item":
+                cur = parent  # after `;;` bash goes on after `esac`, not into the next arm
+                continue
             siblings = parent.children[_index(parent, cur) + 1:]
             skip_next = False
             for sib in siblings:
@@ -680,7 +685,9 @@ def _judge_walk(walker: _Walker) -> tuple[list[Output], list[Span]]:
 def _output(walker: _Walker, flow: _Flow, ctx: Context, node: Node, kind: str, stmt: Node) -> Output:
     env = walker.env(ctx.path)
     name = command_name(node) or text(node.children[0])
-    args = arguments(node)
+    extra, keep = _redirect_words(stmt)
+    args = arguments(node) + extra
+    line = Span(node.start_byte, stmt.end_byte if extra else node.end_byte)
     printer_outcome = None
     if kind == "echo":
         args, _ = _echo_args(args)
@@ -713,12 +720,26 @@ def _output(walker: _Walker, flow: _Flow, ctx: Context, node: Node, kind: str, s
             role = "status"
     literals, dollars = _pieces(args if kind == "echo" else _printf_format(args) if kind == "printf" else [])
     return Output(ctx.path, Span(node.start_byte, node.end_byte), kind, name, written, rendered, translated,
-                  unbounded, ctx.stream, code, role, ctx.in_loop, printer_outcome, literals, dollars)
+                  unbounded, ctx.stream, code, role, ctx.in_loop, printer_outcome, line, keep if extra else b"",
+                  literals, dollars)
+
+
+def _redirect_words(stmt: Node) -> tuple[list[Node], bytes]:
+    """Words tree-sitter hangs under a redirection (`echo >&2 "text"`), and the redirections alone."""
+    if stmt.type != "redirected_statement":
+        return [], b""
+    extra: list[Node] = []
+    heads = []
+    for redirect in stmt.children_by_field_name("redirect"):
+        destinations = redirect.children_by_field_name("destination")
+        extra += destinations[1:]
+        end = destinations[0].end_byte if destinations else redirect.end_byte
+        heads.append(b" " + (redirect.text or b"")[:end - redirect.start_byte])
+    return extra, b"".join(heads)
 
 
 def _printf_format(args: list[Node]) -> list[Node]:
-    args = [a for a in args if not (a.type == "word" and text(a) == b"--")]
-    return args[:2] if args and args[0].type == "$" else args[:1]
+    return [a for a in args if not (a.type == "word" and text(a) == b"--")]
 
 
 def _pieces(args: list[Node]) -> tuple[tuple[tuple[Span, bytes], ...], tuple[Span, ...]]:
@@ -736,22 +757,25 @@ def _pieces(args: list[Node]) -> tuple[tuple[tuple[Span, bytes], ...], tuple[Spa
 def _render_printf(args: list[Node], env: dict[bytes, bytes]) -> tuple[bytes, bytes, bool, bool]:
     if args and args[0].type == "word" and text(args[0]) == b"--":
         args = args[1:]
-    if not args:
-        return b"", b"", False, False
-    translated = args[0].type == "$"
+    translated = bool(args) and args[0].type == "$"
     if translated:
         args = args[1:]
-    written, fmt, _, unbounded = render(args[:1], env)
-    values = [render([a], env) for a in args[1:]]
-    out = fmt.replace(b"\\n", b"\n").replace(b"%%", b"\0")
-    for value in values:
-        if b"%s" not in out and b"%d" not in out:
+    if not args:
+        return b"", b"", translated, False
+    written, out, _, _ = render(args[:1], env)
+    out = out.replace(b"\\n", b"\n").replace(b"%%", b"\0")
+    unknown_at: list[int] = []
+    for arg in args[1:]:
+        holes = [p for p in (out.find(b"%s"), out.find(b"%d")) if p >= 0]
+        if not holes:
             break
-        position = min(p for p in (out.find(b"%s"), out.find(b"%d")) if p >= 0)
-        unbounded = unbounded or (value[3] and _state_after(out, position))
-        out = out[:position] + value[1] + out[position + 2:]
-    written_all = b" ".join([written] + [v[0] for v in values])
-    return written_all, out.replace(b"\0", b"%"), translated, unbounded
+        piece, unknown = _render_word(arg, env)
+        if unknown is not None:
+            unknown_at.append(min(holes) + unknown)
+        out = out[:min(holes)] + piece + out[min(holes) + 2:]
+    out = out.replace(b"\0", b"%")
+    written_all = b" ".join([written] + [text(a) for a in args[1:]])
+    return written_all, out, translated, any(_state_after(out, at) for at in unknown_at)
 
 
 def scan_bytes(path: str, data: bytes, library: Library | None = None) -> Scan:

@@ -30,12 +30,6 @@ def read_source(path: str) -> Source:
     return Source(path, data, st.st_mode & 0o7777)
 
 
-def newline_of(data: bytes) -> bytes:
-    """The newline the file uses: CRLF when its first line ends in one."""
-    first = data.find(b"\n")
-    return b"\r\n" if first > 0 and data[first - 1:first] == b"\r" else b"\n"
-
-
 def not_a_script_reason(data: bytes) -> str | None:
     """Why DATA is not a shell script, or None when it may be one."""
     if not data.strip():

@@ -71,7 +71,7 @@ def _finding(rule: str, output: Output, message: str, state: str, edits: tuple[E
 
 
 def _replace_line(output: Output, settings: Settings, rule: str, word: bytes) -> tuple[Edit, ...]:
-    return (Edit(output.span.start, output.span.end, b'echo "' + word + b'"', rule),)
+    return (Edit(output.line.start, output.line.end, b'echo "' + word + b'"' + output.keep, rule),)
 
 
 def _to_stderr(output: Output, rule: str) -> tuple[Edit, ...]:
@@ -167,9 +167,15 @@ def extra_output(output: Output, settings: Settings) -> Iterator[Finding]:
     if output.role == "preamble":
         yield _finding("HB020", output, "prints to stdout before the status line, which lrmd reads "
                        "alone: send it to stderr", UNKNOWN, _to_stderr(output, "HB020"))
-    elif output.role == "trailer" and output.kind == "external":
-        yield _finding("HB021", output, "external program prints to stdout on the status path, which rm "
-                       "reads whole: send it to stderr", UNKNOWN, _to_stderr(output, "HB021"))
+    elif output.role == "trailer" and (output.kind == "external" or _misleads_rm(output)):
+        yield _finding("HB021", output, "prints more to stdout after the status line, which rm reads "
+                       "whole: send it to stderr", UNKNOWN, _to_stderr(output, "HB021"))
+
+
+def _misleads_rm(output: Output) -> bool:
+    """A later line on a running path that rm, reading all of stdout, would take for `not running`."""
+    return _code_state(output) == RUNNING and rm_verdict(output.rendered) == STOPPED and \
+        says_running(output.rendered)
 
 
 # ---------------------------------------------------------------- lines no edit can fix
