@@ -8,9 +8,15 @@ from pathlib import Path
 import click
 
 from rewrite import __version__
-from rewrite.emit import EmitError, ensure_dir, write_atomic
-from rewrite.outputs import Conflict, Output, plan_outputs
+from rewrite.apply import Refusal, plan_apply
+from rewrite.deploy import REFUSED, WRITTEN, Planned, deploy
+from rewrite.emit import EmitError, write_atomic
+from rewrite.manifest import MANIFEST, OK, ManifestError
+from rewrite.manifest import load as load_manifest
+from rewrite.manifest import state as file_state
+from rewrite.outputs import Conflict, plan_outputs, planned
 from rewrite.pipeline import FileResult, Libraries, exit_code, process
+from rewrite.review import ReviewError, colorize, parse_series
 from rewrite.report import json_report, summary, text_report
 from rewrite.transform import Settings
 
@@ -22,6 +28,9 @@ _functions = click.option(
          "else /etc/rc.d/init.d/functions, else /etc/init.d/functions.")
 _deploy_dir = click.option("--deploy-dir", default=DEPLOY_DIR, show_default=True,
                            help="Where patched files will live: the path written into rewired source lines.")
+_force = click.option("--force", is_flag=True, help="Overwrite outputs edited by hand since ha-rewrite wrote them.")
+_backup = click.option("--backup", is_flag=True,
+                       help="Keep an output edited by hand as NAME.orig-YYYYMMDDHHMMSS before replacing it.")
 _word = click.option("--word", type=click.Choice(["running", "OK"]), default="running", show_default=True,
                      help="The word a running status prints.")
 
@@ -57,36 +66,168 @@ def scan(ctx: click.Context, paths: tuple[str, ...], functions: str | None, depl
 @click.argument("paths", nargs=-1, type=click.Path())
 @_functions
 @click.option("--dest", default=DEPLOY_DIR, show_default=True, type=click.Path(file_okay=False),
-              help="Where patched copies and their diffs are written.")
+              help="Where patched copies, their diffs and the manifest .ha-rewrite.json are written.")
 @_deploy_dir
 @_word
 @click.option("--dry-run", is_flag=True, help="Print the combined diff; write nothing.")
+@_force
+@_backup
+@click.option("-i", "--interactive", is_flag=True, help="Show each file's diff and ask: y apply, n skip, q quit.")
 @click.pass_context
 def patch(ctx: click.Context, paths: tuple[str, ...], functions: str | None, dest: str, deploy_dir: str,
-          word: str, dry_run: bool) -> None:
+          word: str, dry_run: bool, force: bool, backup: bool, interactive: bool) -> None:
     """Write patched copies of init scripts (and the functions library) plus their diffs into DEST.
 
-    Inputs are never modified. With --functions and no PATHS, only the library is patched.
+    Inputs are never modified. With --functions and no PATHS, only the library is patched. An output
+    edited by hand since ha-rewrite wrote it is not overwritten without --force or --backup.
     """
     if not paths and functions is None:
         raise click.UsageError("give script paths, or --functions FILE to patch the library alone")
     results, libraries = _run(paths or (functions or "",), functions, Settings(word.encode(), deploy_dir))
     _report_errors(results)
-    try:
-        outputs = plan_outputs(results, dest, libraries.results())
-    except Conflict as exc:
-        click.echo(f"ha-rewrite: {exc}", err=True)
-        ctx.exit(2)
+    todo = _planned(ctx, results, libraries, dest)
     if dry_run:
-        click.echo(b"".join(o.result.diff for o in outputs), nl=False)
-    else:
+        click.echo(b"".join(p.review for p in todo), nl=False)
+        click.echo(summary(results), err=True)
+        ctx.exit(exit_code(results))
+    if interactive:
+        todo = _choose(todo)
+    refused = _deploy(ctx, Path(dest), todo, force, backup)
+    click.echo(summary(results, written=not (interactive or refused)), err=True)
+    ctx.exit(max(exit_code(results), 2 if refused else 0))
+
+
+@cli.command("diff")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@_functions
+@_deploy_dir
+@_word
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the series to FILE, not stdout.")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
+              help="Colour the diff (auto: when stdout is a terminal).")
+@click.pass_context
+def diff_command(ctx: click.Context, paths: tuple[str, ...], functions: str | None, deploy_dir: str, word: str,
+                 output: str | None, color: str) -> None:
+    """The combined diff of everything `patch` would do, for review: one section per file, each
+    headed by the original's path and SHA-256 (a line `patch` and `git apply` skip).
+    """
+    results, libraries = _run(paths, functions, Settings(word.encode(), deploy_dir))
+    _report_errors(results)
+    series = b"".join(p.review for p in _planned(ctx, results, libraries, DEPLOY_DIR))
+    if output is not None:
         try:
-            _write(outputs, Path(dest))
+            write_atomic(Path(output), series, 0o644)
         except EmitError as exc:
             click.echo(f"ha-rewrite: {exc}", err=True)
             ctx.exit(2)
-    click.echo(summary(results, written=not dry_run), err=True)
+        click.echo(f"Writing {output}", err=True)
+    else:
+        colour = color == "always" or (color == "auto" and sys.stdout.isatty())
+        click.echo(colorize(series) if colour else series, nl=False)
+    click.echo(summary(results), err=True)
     ctx.exit(exit_code(results))
+
+
+@cli.command("apply")
+@click.argument("diffs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--dest", default=DEPLOY_DIR, show_default=True, type=click.Path(file_okay=False),
+              help="Where the reviewed outputs are written.")
+@click.option("--check", is_flag=True, help="Report what would happen; write nothing (like git apply --check).")
+@_force
+@_backup
+@click.pass_context
+def apply_command(ctx: click.Context, diffs: tuple[str, ...], dest: str, check: bool, force: bool,
+                  backup: bool) -> None:
+    """Deploy exactly the reviewed diffs: each file is refused, whole, when its original changed
+    since the diff was made or a hunk does not match.
+    """
+    todo, refused = [], False
+    for path in diffs:
+        try:
+            sections = parse_series(Path(path).read_bytes())
+        except ReviewError as exc:
+            click.echo(f"{path}: {exc}", err=True)
+            refused = True
+            continue
+        for item in plan_apply(sections):
+            if isinstance(item, Refusal):
+                click.echo(f"{path}: {item.name}: refused: {item.reason}", err=True)
+                refused = True
+            else:
+                todo.append(item)
+    if check:
+        for item in todo:
+            click.echo(f"{Path(dest) / item.name}: would be written", err=True)
+    else:
+        refused = _deploy(ctx, Path(dest), todo, force, backup) or refused
+    ctx.exit(2 if refused else 1 if todo else 0)
+
+
+@cli.command("status")
+@click.option("--dest", default=DEPLOY_DIR, show_default=True, type=click.Path(file_okay=False),
+              help="The destination whose manifest is checked.")
+@click.pass_context
+def status_command(ctx: click.Context, dest: str) -> None:
+    """One line per managed file: ok, source changed, edited or missing. Exit 1 unless all are ok."""
+    try:
+        entries = load_manifest(Path(dest))
+    except ManifestError as exc:
+        click.echo(f"ha-rewrite: {exc}", err=True)
+        ctx.exit(2)
+    if not entries:
+        click.echo(f"ha-rewrite: {Path(dest) / MANIFEST}: no manifest: nothing here was written by ha-rewrite",
+                   err=True)
+        ctx.exit(2)
+    states = {name: file_state(Path(dest), name, entry) for name, entry in sorted(entries.items())}
+    for name, state in states.items():
+        click.echo(f"{Path(dest) / name}: {state}")
+    ctx.exit(0 if set(states.values()) == {OK} else 1)
+
+
+def _planned(ctx: click.Context, results: Sequence[FileResult], libraries: Libraries, dest: str) -> list[Planned]:
+    try:
+        return planned(plan_outputs(results, dest, libraries.results()))
+    except Conflict as exc:
+        click.echo(f"ha-rewrite: {exc}", err=True)
+        ctx.exit(2)
+
+
+def _choose(todo: Sequence[Planned]) -> list[Planned]:
+    """Ask per file, like `git add -p`; a script that sources a library copy you declined is skipped."""
+    chosen: list[Planned] = []
+    declined: set[str] = set()
+    for item in todo:
+        if item.needs in declined:
+            click.echo(f"Skipping {item.name}: it sources the {item.needs} copy you declined", err=True)
+            declined.add(item.name)
+            continue
+        click.echo(colorize(item.review) if sys.stdout.isatty() else item.review, nl=False)
+        answer = click.prompt(f"Apply this change to {item.name} [y,n,q]", type=click.Choice(["y", "n", "q"]),
+                              show_choices=False, err=True)
+        if answer == "q":
+            break
+        if answer == "y":
+            chosen.append(item)
+        else:
+            declined.add(item.name)
+    return chosen
+
+
+def _deploy(ctx: click.Context, dest: Path, todo: Sequence[Planned], force: bool, backup: bool) -> bool:
+    """Write TODO; report each file on stderr; True when any was refused."""
+    refused = False
+    try:
+        for outcome in deploy(dest, todo, force=force, backup=backup):
+            if outcome.action == REFUSED:
+                click.echo(f"ha-rewrite: refused: {outcome.detail}", err=True)
+                refused = True
+            elif outcome.action == WRITTEN:
+                kept = f" (old file kept as {outcome.detail})" if outcome.detail else ""
+                click.echo(f"Writing {dest / outcome.name}{kept}", err=True)
+    except (EmitError, ManifestError) as exc:
+        click.echo(f"ha-rewrite: {exc}", err=True)
+        ctx.exit(2)
+    return refused
 
 
 def _run(paths: Sequence[str], functions: str | None, settings: Settings) -> tuple[list[FileResult], Libraries]:
@@ -98,17 +239,6 @@ def _report_errors(results: Sequence[FileResult]) -> None:
     for result in results:
         if result.state in ("error", "unparseable", "needs-wrapper"):
             click.echo(f"{result.path}: {result.state}: {result.reason}", err=True)
-
-
-def _write(outputs: Sequence[Output], dest: Path) -> None:
-    if not outputs:
-        return
-    ensure_dir(dest)
-    for output in outputs:
-        target = dest / output.name
-        click.echo(f"Writing {target}", err=True)
-        write_atomic(target, output.result.patched or b"", output.result.mode)
-        write_atomic(dest / (output.name + ".diff"), output.result.diff, 0o644)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

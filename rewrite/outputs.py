@@ -5,7 +5,9 @@ import os
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from rewrite.deploy import Planned
 from rewrite.pipeline import PATCHABLE, FileResult
+from rewrite.review import section
 
 
 class Output(NamedTuple):
@@ -36,3 +38,10 @@ def plan_outputs(results: Sequence[FileResult], dest: str, libraries: dict[str, 
                            f"{result.path} would be written there")
         outputs.setdefault(result.name, Output(result.name, result))
     return list(outputs.values())
+
+
+def planned(outputs: Sequence[Output]) -> list[Planned]:
+    """What the deployer writes for each output; its diff is the review section `apply` reads."""
+    return [Planned(o.name, os.path.abspath(o.result.path), o.result.original, o.result.patched or b"",
+                    section(o.result.path, o.result.original, o.result.diff), o.result.mode,
+                    "functions" if o.result.rewired else None) for o in outputs]

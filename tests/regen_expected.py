@@ -27,6 +27,7 @@ def regenerate() -> None:
             code = main(scan_args(family))
             main(patch_args(family, dest))
         dest.mkdir(parents=True, exist_ok=True)
+        (dest / ".ha-rewrite.json").unlink(missing_ok=True)  # times and absolute paths: not a golden
         (dest / "scan.txt").write_text(out.getvalue() + f"exit {code}\n")
 
 

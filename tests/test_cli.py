@@ -1,6 +1,7 @@
 """The command line through main(argv): exit codes, channels, files written, errors in one line."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -84,19 +85,22 @@ def test_patch_writes_copy_and_diff_keeping_mode(tmp_path, capsys):
     script = _write(tmp_path / "app", SELF_MADE, 0o750)
     dest = tmp_path / "dest"
     assert main(["patch", "--dest", str(dest), str(script)]) == 1
-    assert sorted(p.name for p in dest.iterdir()) == ["app", "app.diff"]
+    assert sorted(p.name for p in dest.iterdir()) == [".ha-rewrite.json", "app", "app.diff"]
     assert (dest / "app").read_bytes() == SELF_MADE.replace(b"is not running", b"is stopped")
     assert (dest / "app").stat().st_mode & 0o7777 == 0o750
-    assert (dest / "app.diff").read_bytes().startswith(b"--- a/app\n+++ b/app\n@@ -3,7 +3,7 @@\n")
+    assert (dest / "app.diff").read_bytes().startswith(
+        b'ha-rewrite: source "' + bytes(script) + b'" sha256 ' + hashlib.sha256(SELF_MADE).hexdigest().encode()
+        + b"\n--- a/app\n+++ b/app\n@@ -3,7 +3,7 @@\n")
     err = capsys.readouterr().err
     assert f"Writing {dest / 'app'}\n" in err
     assert err.endswith("1 file: 1 patched\n")
     assert script.read_bytes() == SELF_MADE
 
 
-def test_dry_run_prints_combined_diff_and_writes_nothing(tmp_path, capsys):
+def test_dry_run_prints_combined_diff_and_writes_nothing(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(REPO)
     dest = tmp_path / "dest"
-    paths = [str(RH2010 / n) for n in ("httpd", "tomcat")]
+    paths = [str(INPUT / "redhat-2010" / n) for n in ("httpd", "tomcat")]
     assert main(["patch", "--dry-run", "--dest", str(dest), *paths]) == 1
     expected = b"".join((REPO / EXPECTED / "redhat-2010" / f"{n}.diff").read_bytes()
                         for n in ("functions", "httpd", "tomcat"))
@@ -107,7 +111,7 @@ def test_dry_run_prints_combined_diff_and_writes_nothing(tmp_path, capsys):
 def test_functions_alone_patches_the_library(tmp_path):
     dest = tmp_path / "dest"
     assert main(["patch", "--dest", str(dest), "--functions", str(RH2010 / "functions")]) == 1
-    assert sorted(p.name for p in dest.iterdir()) == ["functions", "functions.diff"]
+    assert sorted(p.name for p in dest.iterdir()) == [".ha-rewrite.json", "functions", "functions.diff"]
     assert (dest / "functions").read_bytes() == (REPO / EXPECTED / "redhat-2010" / "functions").read_bytes()
 
 
@@ -115,7 +119,8 @@ def test_deploy_dir_is_the_path_written_into_the_script(tmp_path):
     dest = tmp_path / "stage"
     assert main(["patch", "--dest", str(dest), "--deploy-dir", "/srv/ha rsc", str(RH2010 / "httpd")]) == 1
     assert b"\n. '/srv/ha rsc/functions'\n" in (dest / "httpd").read_bytes()
-    assert sorted(p.name for p in dest.iterdir()) == ["functions", "functions.diff", "httpd", "httpd.diff"]
+    assert sorted(p.name for p in dest.iterdir()) == [".ha-rewrite.json", "functions", "functions.diff", "httpd",
+                                                      "httpd.diff"]
 
 
 def test_word_ok(tmp_path):
