@@ -1,6 +1,7 @@
 """The command line: parse options, call the library, print, choose the exit code. Thin on purpose."""
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -232,7 +233,10 @@ def _deploy(ctx: click.Context, dest: Path, todo: Sequence[Planned], force: bool
 
 def _run(paths: Sequence[str], functions: str | None, settings: Settings) -> tuple[list[FileResult], Libraries]:
     libraries = Libraries(functions, settings)
-    return [process(path, settings, libraries) for path in paths], libraries
+    unique: dict[str, str] = {}  # the same file given twice is processed once, in first-given order
+    for path in paths:
+        unique.setdefault(os.path.realpath(path), path)
+    return [process(path, settings, libraries) for path in unique.values()], libraries
 
 
 def _report_errors(results: Sequence[FileResult]) -> None:

@@ -6,7 +6,10 @@ Shared by `patch` and `apply`. An output whose current bytes are not the ones ha
 """
 from __future__ import annotations
 
+import contextlib
 import datetime
+import glob
+import os
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -42,18 +45,47 @@ def now_utc() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc)
 
 
+MANIFEST_EVERY = 100  # files between manifest saves; a crash in between is healed by the next run
+
+
 def deploy(dest: Path, planned: Sequence[Planned], *, force: bool = False, backup: bool = False,
            clock: Callable[[], datetime.datetime] = now_utc) -> Iterator[Outcome]:
-    """Write each planned output, recording it in DEST's manifest after each file."""
+    """Write each planned output, then its manifest entry.
+
+    Crash safety: every file is replaced atomically; the manifest is saved every MANIFEST_EVERY
+    files and at the end. Killed in between, a file may be newer than its entry: the next run finds
+    the bytes it was about to write already there, takes them as its own and records them.
+    """
     if not planned:
         return
     ensure_dir(dest)
+    _remove_stale_temps(dest, [p.name for p in planned] + [MANIFEST])
     entries = load(dest)
-    for item in planned:
-        outcome = _one(dest, item, entries, force, backup, clock())
-        if outcome.action == WRITTEN:
+    inputs = {os.path.realpath(p.source) for p in planned}
+    unsaved = 0
+    try:
+        for item in planned:
+            if os.path.realpath(dest / item.name) in inputs:
+                yield Outcome(item.name, REFUSED, f"{dest / item.name} is an input: inputs are never overwritten")
+                continue
+            outcome = _one(dest, item, entries, force, backup, clock())
+            unsaved += outcome.action == WRITTEN
+            if unsaved >= MANIFEST_EVERY:
+                write_atomic(dest / MANIFEST, dump(entries), 0o644)
+                unsaved = 0
+            yield outcome
+    finally:
+        if unsaved:
             write_atomic(dest / MANIFEST, dump(entries), 0o644)
-        yield outcome
+
+
+def _remove_stale_temps(dest: Path, names: list[str]) -> None:
+    """Temp files a killed run left behind (`.NAME.XXXXXX.tmp`, as write_atomic names them)."""
+    for name in names:
+        for stale in dest.glob(glob.escape("." + name + ".") + "*.tmp"):
+            with contextlib.suppress(OSError):
+                if stale.is_file() and not stale.is_symlink():
+                    stale.unlink()
 
 
 def _one(dest: Path, item: Planned, entries: dict[str, Entry], force: bool, backup: bool,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Iterator, Sequence
+from typing import Literal
 
 from unidiff.errors import UnidiffParseError
 from unidiff.patch import Hunk
@@ -17,7 +18,7 @@ from unidiff.patch import PatchSet
 
 NO_NEWLINE = b"\\ No newline at end of file\n"
 
-Opcode = tuple[str, int, int, int, int]
+Opcode = tuple[Literal["replace", "delete", "insert", "equal"], int, int, int, int]
 
 
 class DiffError(Exception):
@@ -41,9 +42,52 @@ def unified_diff(old: bytes, new: bytes, old_name: str, new_name: str, context: 
     if old == new:
         return b""
     a, b = split_lines(old), split_lines(new)
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    matcher = _TrimmedMatcher(a, b)
     hunks = [_hunk(a, b, group) for group in matcher.get_grouped_opcodes(context)]
     return _file_header(old_name, new_name) + b"".join(hunks)
+
+
+class _TrimmedMatcher(difflib.SequenceMatcher[bytes]):
+    """SequenceMatcher on the lines between the common prefix and suffix only.
+
+    Edits touch a few lines; matching the whole file is quadratic on repetitive text (10,000
+    identical `fi` lines), matching the changed middle is not.
+    """
+
+    def __init__(self, a: list[bytes], b: list[bytes]) -> None:
+        head = 0
+        while head < min(len(a), len(b)) and a[head] == b[head]:
+            head += 1
+        tail = 0
+        while tail < min(len(a), len(b)) - head and a[-1 - tail] == b[-1 - tail]:
+            tail += 1
+        self.trim = head, tail
+        super().__init__(None, a[head:len(a) - tail], b[head:len(b) - tail], autojunk=False)
+        self.whole = a, b
+
+    def get_opcodes(self) -> list[Opcode]:
+        head, tail = self.trim
+        a, b = self.whole
+        middle: list[Opcode] = [(tag, i1 + head, i2 + head, j1 + head, j2 + head)
+                                for tag, i1, i2, j1, j2 in super().get_opcodes()]
+        ends: list[Opcode] = [("equal", 0, head, 0, head)] if head else []
+        if tail:
+            middle.append(("equal", len(a) - tail, len(a), len(b) - tail, len(b)))
+        return _merge_equal(ends + middle)
+
+
+def _merge_equal(codes: list[Opcode]) -> list[Opcode]:
+    """Join neighbouring `equal` runs, as difflib's own opcodes never have two in a row."""
+    merged: list[Opcode] = []
+    for code in codes:
+        if code[2] == code[1] and code[4] == code[3]:
+            continue
+        if merged and merged[-1][0] == code[0] == "equal":
+            tag, i1, _, j1, _ = merged[-1]
+            merged[-1] = (tag, i1, code[2], j1, code[4])
+        else:
+            merged.append(code)
+    return merged or [("equal", 0, 0, 0, 0)]
 
 
 def _file_header(old_name: str, new_name: str) -> bytes:
@@ -57,7 +101,7 @@ def _name(name: str) -> bytes:
     return raw
 
 
-def _hunk(a: Sequence[bytes], b: Sequence[bytes], group: Sequence[Opcode]) -> bytes:
+def _hunk(a: Sequence[bytes], b: Sequence[bytes], group: Sequence[tuple[str, int, int, int, int]]) -> bytes:
     _, i1, _, j1, _ = group[0]
     _, _, i2, _, j2 = group[-1]
     head = b"@@ -%s +%s @@\n" % (_range(i1, i2), _range(j1, j2))
@@ -74,7 +118,7 @@ def _range(start: int, end: int) -> bytes:
     return b"%d,%d" % (start + 1, count)
 
 
-def _body(a: Sequence[bytes], b: Sequence[bytes], group: Sequence[Opcode]) -> Iterator[bytes]:
+def _body(a: Sequence[bytes], b: Sequence[bytes], group: Sequence[tuple[str, int, int, int, int]]) -> Iterator[bytes]:
     for tag, i1, i2, j1, j2 in group:
         if tag == "equal":
             yield from (_diff_line(b" ", line) for line in a[i1:i2])

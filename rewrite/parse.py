@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import lru_cache
+from typing import NamedTuple
 
 import tree_sitter_bash
 from tree_sitter import Language, Node, Parser, Tree
@@ -74,3 +75,38 @@ def unquote(node: Node) -> bytes | None:
         values = [unquote(c) for c in node.named_children]
         return None if any(v is None for v in values) else b"".join(v or b"" for v in values)
     return None
+
+
+class Index(NamedTuple):
+    """One pass over a tree: parent links and nodes of chosen types, in source order.
+
+    tree-sitter's Node.parent walks down from the root on every call; climbing a 10,000-deep
+    tree that way is quadratic, so climbs use these links instead.
+    """
+
+    parents: dict[Node, Node]
+    nodes: dict[str, list[Node]]
+
+    def parent(self, node: Node) -> Node | None:
+        return self.parents.get(node)
+
+    def ancestors(self, node: Node) -> Iterator[Node]:
+        current = self.parents.get(node)
+        while current is not None:
+            yield current
+            current = self.parents.get(current)
+
+
+def index(root: Node, types: frozenset[str]) -> Index:
+    parents: dict[Node, Node] = {}
+    nodes: dict[str, list[Node]] = {kind: [] for kind in types}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.type in nodes:
+            nodes[node.type].append(node)
+        children = node.children
+        for child in children:
+            parents[child] = node
+        stack.extend(reversed(children))
+    return Index(parents, nodes)

@@ -9,13 +9,13 @@ code of the branch it ends in.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import NamedTuple
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import NamedTuple, Union
 
 from tree_sitter import Node, Tree
 
-from rewrite.parse import arguments, command_name, first_error, parse, text, unquote, walk
+from rewrite.parse import Index, arguments, command_name, first_error, index, parse, text, unquote, walk
 
 # Library printers of Red Hat's functions: what they print and what they mean.
 PRINTERS: dict[bytes, tuple[bytes, str | None]] = {
@@ -98,22 +98,25 @@ class Library:
     path: str
     data: bytes
     tree: Tree
-    functions: dict[bytes, Node] = field(default_factory=dict)
+    functions: dict[bytes, Node]
+    index: Index
 
     @classmethod
     def load(cls, path: str, data: bytes) -> Library:
         tree = parse(data)
-        functions = {name: body for name, body in _function_defs(tree.root_node)}
-        return cls(path, data, tree, functions)
+        found = index(tree.root_node, INDEXED)
+        return cls(path, data, tree, dict(_function_defs(found)), found)
 
 
-def _function_defs(node: Node) -> Iterator[tuple[bytes, Node]]:
-    for sub in walk(node):
-        if sub.type == "function_definition":
-            name = sub.child_by_field_name("name")
-            body = sub.child_by_field_name("body")
-            if name is not None and body is not None:
-                yield text(name), body
+INDEXED = frozenset(("case_item", "command", "function_definition"))
+
+
+def _function_defs(found: Index) -> Iterator[tuple[bytes, Node]]:
+    for sub in found.nodes["function_definition"]:
+        name = sub.child_by_field_name("name")
+        body = sub.child_by_field_name("body")
+        if name is not None and body is not None:
+            yield text(name), body
 
 
 def _key(path: str, node: Node) -> tuple[str, int, int, str]:
@@ -242,6 +245,13 @@ def _echo_args(args: list[Node]) -> tuple[list[Node], bool]:
 # ---------------------------------------------------------------- the walk
 
 
+SILENT_NODES = frozenset((
+    "function_definition", "comment", "variable_assignment", "declaration_command", "test_command",
+    "heredoc_body", "command_substitution", "string", "word", "raw_string", "simple_expansion", "expansion",
+    "number", "arithmetic_expansion", "unset_command", "concatenation", "extglob_pattern",
+))
+
+
 @dataclass(frozen=True)
 class Context:
     path: str
@@ -250,10 +260,14 @@ class Context:
     calls: tuple[tuple[str, Node], ...] = ()  # call sites that led here
 
 
+Work = Union[tuple[Node, Context], Callable[[], list["Work"]]]
+
+
 class _Walker:
     def __init__(self, path: str, root: Node, library: Library | None, script_functions: dict[bytes, Node],
-                 library_visible: bool) -> None:
+                 library_visible: bool, parents: Index) -> None:
         self.path = path
+        self.tree_index = parents
         self.library = library
         self.functions = script_functions
         self.library_visible = library_visible
@@ -272,60 +286,59 @@ class _Walker:
 
     # statements ------------------------------------------------------
     def visit(self, node: Node, ctx: Context) -> None:
+        """Walk NODE with an explicit stack: a script nested 10,000 deep is walked, not a RecursionError."""
+        stack: list[Work] = [(node, ctx)]
+        while stack:
+            item = stack.pop()
+            todo = item() if callable(item) else self._step(*item)
+            stack.extend(reversed(todo))
+
+    def _step(self, node: Node, ctx: Context) -> list[Work]:
         kind = node.type
         if kind == "ERROR" or node.is_missing:
             self.errors.append(node.start_byte)
-        elif kind == "command":
-            self.command(node, ctx)
-        elif kind == "redirected_statement":
-            self.redirected(node, ctx)
-        elif kind == "pipeline":
-            parts = [c for c in node.named_children]
-            for part in parts[:-1]:
-                self.visit(part, Context(ctx.path, "pipe", ctx.in_loop, ctx.calls))
-            if parts:
-                self.visit(parts[-1], ctx)
-        elif kind == "if_statement" and self._systemd_guard(node):
-            for child in node.named_children[1:]:
-                if child.type in ("elif_clause", "else_clause"):
-                    self.visit(child, ctx)
-        elif kind in ("while_statement", "for_statement", "c_style_for_statement", "until_statement"):
-            for child in node.named_children:
-                self.visit(child, Context(ctx.path, ctx.stream, True, ctx.calls))
-        elif kind in ("function_definition", "comment", "variable_assignment", "declaration_command",
-                      "test_command", "heredoc_body", "command_substitution", "string", "word",
-                      "raw_string", "simple_expansion", "expansion", "number", "arithmetic_expansion",
-                      "unset_command", "concatenation", "extglob_pattern"):
-            return
-        else:
-            for child in node.named_children:
-                self.visit(child, ctx)
+            return []
+        if kind == "command":
+            return self.command(node, ctx)
+        if kind == "redirected_statement":
+            return self.redirected(node, ctx)
+        if kind == "pipeline":
+            parts = list(node.named_children)
+            piped = Context(ctx.path, "pipe", ctx.in_loop, ctx.calls)
+            work: list[Work] = [(part, piped) for part in parts[:-1]]
+            return work + [(part, ctx) for part in parts[-1:]]
+        if kind == "if_statement" and self._systemd_guard(node):
+            return [(c, ctx) for c in node.named_children[1:] if c.type in ("elif_clause", "else_clause")]
+        if kind in ("while_statement", "for_statement", "c_style_for_statement", "until_statement"):
+            looped = Context(ctx.path, ctx.stream, True, ctx.calls)
+            return [(child, looped) for child in node.named_children]
+        if kind in SILENT_NODES:
+            return []
+        return [(child, ctx) for child in node.named_children]
 
     def _systemd_guard(self, node: Node) -> bool:
         """Red Hat's systemctl redirect: never taken from /etc/ha.d/resource.d, where $0 is not in init.d."""
         condition = node.child_by_field_name("condition")
         return condition is not None and SYSTEMD_GUARD in text(condition)
 
-    def redirected(self, node: Node, ctx: Context) -> None:
+    def redirected(self, node: Node, ctx: Context) -> list[Work]:
         stream = ctx.stream
         body = node.child_by_field_name("body")
         heredoc = False
         for redirect in node.children_by_field_name("redirect"):
-            if redirect.type == "heredoc_redirect":
+            if redirect.type in ("heredoc_redirect", "herestring_redirect"):
                 heredoc = True
             elif redirect.type == "file_redirect":
                 stream = _redirect_stream(redirect, stream)
-            elif redirect.type == "herestring_redirect":
-                heredoc = True
         inner = Context(ctx.path, stream, ctx.in_loop, ctx.calls)
         if body is None:
-            return
+            return []
         if heredoc and body.type == "command" and command_name(body) == b"cat" and not arguments(body):
             self.record(inner, body, "heredoc", node)
-            return
-        self.visit(body, inner)
+            return []
+        return [(body, inner)]
 
-    def command(self, node: Node, ctx: Context) -> None:
+    def command(self, node: Node, ctx: Context) -> list[Work]:
         name = command_name(node)
         in_library = self.library is not None and ctx.path == self.library.path
         if name is None:
@@ -337,38 +350,43 @@ class _Walker:
                 self.library_calls.append(name)
             self.record(ctx, node, "printer")
         elif name in self.functions and not in_library:
-            self.call(ctx, node, self.path, self.functions[name])
+            return self.call(ctx, node, self.path, self.functions[name])
         elif self.library is not None and (in_library or self.library_visible) and name in self.library.functions:
             if not in_library:
                 self.library_calls.append(name)
-            self.call(ctx, node, self.library.path, self.library.functions[name])
+            return self.call(ctx, node, self.library.path, self.library.functions[name])
         elif name in QUIET or any(text(a) in (b"-q", b"--quiet", b"--silent") for a in arguments(node)):
-            return
+            pass
         elif name == b"cat" and not arguments(node):
-            return  # copies stdin: nothing of the script's own
+            pass  # copies stdin: nothing of the script's own
         else:
             self.record(ctx, node, "external")
+        return []
 
-    def call(self, ctx: Context, node: Node, path: str, body: Node) -> None:
+    def call(self, ctx: Context, node: Node, path: str, body: Node) -> list[Work]:
+        """Walk the called function's body, then note the call if it printed to stdout."""
         key = _key(path, body)
         if key in self.active:
-            return  # recursion: bash would loop; one pass shows every output
+            return []  # recursion: bash would loop; one pass shows every output
         self.active.add(key)
         before = len(self.raw)
-        self.visit(body, Context(path, ctx.stream, ctx.in_loop, ctx.calls + ((ctx.path, node),)))
-        self.active.discard(key)
-        if any(c.stream == "stdout" and k != "external" for c, _, k in self.raw[before:]):
-            self.calls.append((ctx, node))
+
+        def after() -> list[Work]:
+            self.active.discard(key)
+            if any(c.stream == "stdout" and k != "external" for c, _, k in self.raw[before:]):
+                self.calls.append((ctx, node))
+            return []
+
+        return [(body, Context(path, ctx.stream, ctx.in_loop, ctx.calls + ((ctx.path, node),))), after]
 
     def record(self, ctx: Context, node: Node, kind: str, statement: Node | None = None) -> None:
         self.raw.append((ctx, node, kind))
         if ctx.stream != "stdout":
             return
         for path, site in ctx.calls + ((ctx.path, statement or node),):
-            current: Node | None = site
-            while current is not None:
-                self.printing.add(_key(path, current))
-                current = current.parent
+            self.printing.add(_key(path, site))
+            for above in self.tree_index.ancestors(site):
+                self.printing.add(_key(path, above))
 
 
 def _redirect_stream(redirect: Node, stream: str) -> str:
@@ -413,8 +431,10 @@ class _Flow:
         env: dict[bytes, int | None] = {}
         last: int | None = 0  # the output (or call) just succeeded
         cur = stmt
-        while cur.parent is not None:
-            parent = cur.parent
+        up = self.w.tree_index.parent
+        while up(cur) is not None:
+            parent = up(cur)
+            assert parent is not None
             if cur.type == "case_item":
                 cur = parent  # after `;;` bash goes on after `esac`, not into the next arm
                 continue
@@ -438,8 +458,8 @@ class _Flow:
                 if isinstance(verdict, Continuation):
                     return verdict
                 last = verdict
-            if parent.type == "compound_statement" and parent.parent is not None \
-                    and parent.parent.type == "function_definition":
+            grand = up(parent)
+            if parent.type == "compound_statement" and grand is not None and grand.type == "function_definition":
                 return Continuation(True, last)
             if parent.type == "program":
                 return Continuation(True, last)
@@ -470,7 +490,7 @@ class _Flow:
 
     def before_printed(self, path: str, stmt: Node) -> bool:
         """Did an output statement or a printing call run just before STMT in its branch?"""
-        parent = stmt.parent
+        parent = self.w.tree_index.parent(stmt)
         if parent is None or parent.type == "list":
             return False
         for sib in reversed(parent.children[:_index(parent, stmt)]):
@@ -499,10 +519,11 @@ def _statement_command(node: Node) -> Node | None:
     return node if node.type == "command" else None
 
 
-def _statement_of(node: Node) -> Node:
+def _statement_of(node: Node, found: Index) -> Node:
     """The statement a command stands for: its redirection or pipeline around it."""
-    while node.parent is not None and node.parent.type in ("redirected_statement", "pipeline", "negated_command"):
-        node = node.parent
+    parent = found.parent(node)
+    while parent is not None and parent.type in ("redirected_statement", "pipeline", "negated_command"):
+        node, parent = parent, found.parent(parent)
     return node
 
 
@@ -530,30 +551,22 @@ def _has_terminator(node: Node) -> bool:
 # ---------------------------------------------------------------- entry points
 
 
-def status_arms(root: Node) -> list[Node]:
+def status_arms(found: Index) -> list[Node]:
     """`case` arms whose patterns include `status` (also `status|monitor)`, quoted forms)."""
     arms: list[Node] = []
     nested: list[Node] = []
-    for node in walk(root):
-        if node.type != "case_item":
-            continue
+    for node in found.nodes["case_item"]:
         if any(unquote(v) == b"status" for v in node.children_by_field_name("value")):
-            inside_function = any(a.type == "function_definition" for a in _ancestors(node))
+            inside_function = any(a.type == "function_definition" for a in found.ancestors(node))
             (nested if inside_function else arms).append(node)
     return arms or nested
 
 
-def _ancestors(node: Node) -> Iterator[Node]:
-    while node.parent is not None:
-        node = node.parent
-        yield node
-
-
-def source_lines(root: Node, env: dict[bytes, bytes]) -> list[SourceLine]:
+def source_lines(index_: Index, env: dict[bytes, bytes]) -> list[SourceLine]:
     """Every `. .../functions` or `source .../functions` line, through variables too."""
     found = []
-    for node in walk(root):
-        if node.type != "command" or command_name(node) not in SOURCE_COMMANDS:
+    for node in index_.nodes["command"]:
+        if command_name(node) not in SOURCE_COMMANDS:
             continue
         args = arguments(node)
         if not args:
@@ -565,7 +578,7 @@ def source_lines(root: Node, env: dict[bytes, bytes]) -> list[SourceLine]:
 
 
 def _visible_functions(root: Node, entry: Node, library: Library | None,
-                       lines: list[SourceLine]) -> tuple[dict[bytes, Node], bool]:
+                       lines: list[SourceLine], found: Index) -> tuple[dict[bytes, Node], bool]:
     """Function bodies visible where ENTRY runs, as bash resolves names; is the library loaded?
 
     Top-level statements before the one holding ENTRY run first, in order: a function defined
@@ -573,8 +586,10 @@ def _visible_functions(root: Node, entry: Node, library: Library | None,
     """
     sourced_at = {line.span.start for line in lines}
     top = entry
-    while top.parent is not None and top.parent.type != "program":
-        top = top.parent
+    for above in found.ancestors(entry):
+        if above.type == "program":
+            break
+        top = above
     limit = root.end_byte if top.type == "function_definition" else top.start_byte
     own: dict[bytes, Node] = {}
     loaded = False
@@ -609,19 +624,21 @@ def _outside_functions(root: Node) -> Iterator[Node]:
 def scan_tree(path: str, tree: Tree, library: Library | None) -> Scan:
     """Scan a parsed file: a library when it defines status() and has no status arm."""
     root = tree.root_node
+    found = index(root, INDEXED)
     env = literal_assignments(root)
-    lines = source_lines(root, env)
-    arms = status_arms(root)
+    lines = source_lines(found, env)
+    arms = status_arms(found)
     if arms:
         walker_entries = []
         for arm in arms:
-            functions, loaded = _visible_functions(root, arm, library, lines)
+            functions, loaded = _visible_functions(root, arm, library, lines, found)
             walker_entries.append((arm, functions, loaded))
-        return _scan_entries(path, tree, library, walker_entries, "script", tuple(lines))
-    own = dict(_function_defs(root))
+        both = Index({**found.parents, **library.index.parents}, found.nodes) if library is not None else found
+        return _scan_entries(path, tree, library, walker_entries, "script", tuple(lines), both)
+    own = dict(_function_defs(found))
     if b"status" in own:
-        itself = Library(path, b"", tree, own)
-        return _scan_entries(path, tree, itself, [(own[b"status"], {}, True)], "library", ())
+        itself = Library(path, b"", tree, own, found)
+        return _scan_entries(path, tree, itself, [(own[b"status"], {}, True)], "library", (), found)
     error = first_error(root)
     if error is None:
         return Scan("none", source_lines=tuple(lines))
@@ -642,22 +659,22 @@ def _broken_status_arm(root: Node) -> int | None:
 
 def _scan_entries(path: str, tree: Tree, library: Library | None,
                   entries: list[tuple[Node, dict[bytes, Node], bool]], kind: str,
-                  lines: tuple[SourceLine, ...]) -> Scan:
+                  lines: tuple[SourceLine, ...], found: Index) -> Scan:
     outputs: list[Output] = []
     calls: list[bytes] = []
     lists: list[Span] = []
     errors: list[int] = []
     for entry, functions, loaded in entries:
-        walker = _Walker(path, tree.root_node, library, functions, loaded)
+        walker = _Walker(path, tree.root_node, library, functions, loaded, found)
         statements = [c for c in entry.named_children
                       if entry.type != "case_item" or c not in entry.children_by_field_name("value")]
         for statement in statements:
             walker.visit(statement, Context(path))
         error = first_error(entry)
         errors += ([error.start_byte] if error is not None else []) + walker.errors
-        found, found_lists = _judge_walk(walker)
-        outputs += found
-        lists += found_lists
+        judged, judged_lists = _judge_walk(walker)
+        outputs += judged
+        lists += judged_lists
         calls += walker.library_calls
     return Scan(kind, tuple(dict.fromkeys(outputs)), lines, tuple(dict.fromkeys(calls)),
                 tuple(dict.fromkeys(lists)), min(errors) if errors else None,
@@ -666,16 +683,17 @@ def _scan_entries(path: str, tree: Tree, library: Library | None,
 
 def _judge_walk(walker: _Walker) -> tuple[list[Output], list[Span]]:
     flow = _Flow(walker)
-    stmts = [(ctx, node, kind, _statement_of(node)) for ctx, node, kind in walker.raw]
+    up = walker.tree_index
+    stmts = [(ctx, node, kind, _statement_of(node, up)) for ctx, node, kind in walker.raw]
     for ctx, _, kind, stmt in stmts:
         if ctx.stream == "stdout":
             flow.output_stmts.add(_key(ctx.path, stmt))
     for ctx, node in walker.calls:
-        flow.call_stmts.add(_key(ctx.path, _statement_of(node)))
+        flow.call_stmts.add(_key(ctx.path, _statement_of(node, up)))
     outputs = [_output(walker, flow, ctx, node, kind, stmt) for ctx, node, kind, stmt in stmts]
     lists = []
     for ctx, node in walker.calls:
-        stmt = _statement_of(node)
+        stmt = _statement_of(node, up)
         if ctx.stream == "stdout" and (ctx.in_loop or not flow.after(ctx.path, stmt).definite):
             lists.append(Span(stmt.start_byte, stmt.end_byte))
     lists += [o.span for o in outputs if o.role == "status" and o.in_loop]

@@ -34,7 +34,7 @@ def not_a_script_reason(data: bytes) -> str | None:
     """Why DATA is not a shell script, or None when it may be one."""
     if not data.strip():
         return "empty file"
-    if b"\0" in data[:8192]:
+    if b"\0" in data:
         return "binary file"
     if data.startswith(b"#!"):
         interpreter = data[2:].split(b"\n", 1)[0].split()
