@@ -12,6 +12,7 @@ import glob
 import os
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from dataclasses import replace
 from typing import NamedTuple
 
 from rewrite import __version__
@@ -45,16 +46,25 @@ def now_utc() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc)
 
 
-MANIFEST_EVERY = 100  # files between manifest saves; a crash in between is healed by the next run
+MANIFEST_EVERY = 100  # files written between two manifest saves
+
+
+class _Write(NamedTuple):
+    """A decision to write: the final entry, the hash the file has now, whether to keep a backup."""
+
+    entry: Entry
+    current: str | None
+    backup: bool
 
 
 def deploy(dest: Path, planned: Sequence[Planned], *, force: bool = False, backup: bool = False,
            clock: Callable[[], datetime.datetime] = now_utc) -> Iterator[Outcome]:
-    """Write each planned output, then its manifest entry.
+    """Write each planned output and record it in DEST's manifest.
 
-    Crash safety: every file is replaced atomically; the manifest is saved every MANIFEST_EVERY
-    files and at the end. Killed in between, a file may be newer than its entry: the next run finds
-    the bytes it was about to write already there, takes them as its own and records them.
+    Crash safety, like a journal: before a batch of files is replaced, the manifest records each
+    one's new hash next to the hash it has now (`previous_sha256`); after the batch, the previous
+    hashes are dropped. Files are replaced atomically. Killed at any moment, every output is the
+    old complete file or the new one, and the manifest names both; the next run completes the job.
     """
     if not planned:
         return
@@ -62,20 +72,23 @@ def deploy(dest: Path, planned: Sequence[Planned], *, force: bool = False, backu
     _remove_stale_temps(dest, [p.name for p in planned] + [MANIFEST])
     entries = load(dest)
     inputs = {os.path.realpath(p.source) for p in planned}
-    unsaved = 0
     try:
-        for item in planned:
-            if os.path.realpath(dest / item.name) in inputs:
-                yield Outcome(item.name, REFUSED, f"{dest / item.name} is an input: inputs are never overwritten")
-                continue
-            outcome = _one(dest, item, entries, force, backup, clock())
-            unsaved += outcome.action == WRITTEN
-            if unsaved >= MANIFEST_EVERY:
+        for start in range(0, len(planned), MANIFEST_EVERY):
+            batch = [(item, _decide(dest, item, entries, inputs, force, backup, clock()))
+                     for item in planned[start:start + MANIFEST_EVERY]]
+            pending = False
+            for item, decision in batch:
+                if isinstance(decision, _Write):
+                    entries[item.name] = replace(decision.entry, previous_sha256=decision.current or "")
+                    pending = True
+            if pending:
                 write_atomic(dest / MANIFEST, dump(entries), 0o644)
-                unsaved = 0
-            yield outcome
+            for item, decision in batch:
+                yield _write(dest, item, decision, entries) if isinstance(decision, _Write) else decision
+            if pending:
+                write_atomic(dest / MANIFEST, dump(entries), 0o644)
     finally:
-        if unsaved:
+        if any(e.previous_sha256 is not None for e in entries.values()):
             write_atomic(dest / MANIFEST, dump(entries), 0o644)
 
 
@@ -88,28 +101,36 @@ def _remove_stale_temps(dest: Path, names: list[str]) -> None:
                     stale.unlink()
 
 
-def _one(dest: Path, item: Planned, entries: dict[str, Entry], force: bool, backup: bool,
-         when: datetime.datetime) -> Outcome:
+def _decide(dest: Path, item: Planned, entries: dict[str, Entry], inputs: set[str], force: bool, backup: bool,
+            when: datetime.datetime) -> _Write | Outcome:
     target = dest / item.name
+    if os.path.realpath(target) in inputs:
+        return Outcome(item.name, REFUSED, f"{target} is an input: inputs are never overwritten")
     current = file_sha256(target)
     new = sha256(item.patched)
     entry = Entry(item.source, sha256(item.original), new, __version__, when.strftime("%Y-%m-%dT%H:%M:%SZ"))
     recorded = entries.get(item.name)
-    if current == new and recorded is not None and recorded.output_sha256 == new \
-            and (recorded.source, recorded.source_sha256) == (entry.source, entry.source_sha256):
-        return Outcome(item.name, UNCHANGED)
-    detail = ""
-    if current is not None and current != new and (recorded is None or recorded.output_sha256 != current):
-        why = "was edited by hand" if recorded is not None else "was not written by ha-rewrite"
-        if not (force or backup):
-            return Outcome(item.name, REFUSED, f"{target} {why}: use --force to overwrite it, "
-                                               "or --backup to keep a copy")
-        if backup:
-            detail = str(_keep(target, when))
+    if current == new and recorded is not None \
+            and recorded == replace(entry, tool_version=recorded.tool_version, time=recorded.time) \
+            and file_sha256(dest / (item.name + ".diff")) == sha256(item.review):
+        return Outcome(item.name, UNCHANGED)  # also complete: recorded, not pending, its diff written
+    ours = {recorded.output_sha256, recorded.previous_sha256} if recorded is not None else set()
+    if current is None or current == new or current in ours:
+        return _Write(entry, current, False)
+    why = "was edited by hand" if recorded is not None else "was not written by ha-rewrite"
+    if not (force or backup):
+        return Outcome(item.name, REFUSED, f"{target} {why}: use --force to overwrite it, or --backup to keep a copy")
+    return _Write(entry, current, backup)
+
+
+def _write(dest: Path, item: Planned, decision: _Write, entries: dict[str, Entry]) -> Outcome:
+    target = dest / item.name
+    kept = str(_keep(target, datetime.datetime.strptime(decision.entry.time, "%Y-%m-%dT%H:%M:%SZ"))) \
+        if decision.backup else ""
     write_atomic(target, item.patched, item.mode)
     write_atomic(dest / (item.name + ".diff"), item.review, 0o644)
-    entries[item.name] = entry
-    return Outcome(item.name, WRITTEN, detail)
+    entries[item.name] = decision.entry
+    return Outcome(item.name, WRITTEN, kept)
 
 
 def _keep(target: Path, when: datetime.datetime) -> Path:

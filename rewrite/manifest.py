@@ -24,6 +24,7 @@ class Entry:
     output_sha256: str
     tool_version: str
     time: str  # UTC, ISO 8601
+    previous_sha256: str | None = None  # set while a run replaces the output: its hash before ("" none)
 
 
 class ManifestError(Exception):
@@ -43,7 +44,7 @@ def load(dest: Path) -> dict[str, Entry]:
 
 
 def dump(entries: dict[str, Entry]) -> bytes:
-    files = {name: asdict(entry) for name, entry in sorted(entries.items())}
+    files = {name: {k: v for k, v in asdict(entry).items() if v is not None} for name, entry in sorted(entries.items())}
     return json.dumps({"format": FORMAT, "files": files}, indent=2).encode() + b"\n"
 
 
@@ -61,11 +62,16 @@ OK = "ok"
 SOURCE_CHANGED = "source changed"
 EDITED = "edited"
 MISSING = "missing"
+INTERRUPTED = "interrupted"
 
 
 def state(dest: Path, name: str, entry: Entry) -> str:
-    """ok, missing (output gone), edited (output changed by hand), source changed (re-run needed)."""
+    """ok, missing (output gone), edited (output changed by hand), source changed (re-run needed),
+    interrupted (a run was stopped before it replaced this output: re-run)."""
     output = file_sha256(dest / name)
+    if entry.previous_sha256 is not None and output != entry.output_sha256 and \
+            (output or "") == entry.previous_sha256:
+        return INTERRUPTED
     if output is None:
         return MISSING
     if output != entry.output_sha256:

@@ -161,7 +161,7 @@ def test_read_only_destination_is_a_clean_error(tmp_path):
     script = _file(tmp_path / "app", STATUS)
     run = _in_bwrap(tmp_path, ["--ro-bind", str(dest), str(dest)], ["patch", "--dest", str(dest), str(script)])
     assert run.returncode == 2
-    assert run.stderr.splitlines()[-1].startswith(f"ha-rewrite: {dest / 'app'}: ") and "Read-only" in run.stderr
+    assert run.stderr.splitlines()[-1].startswith(f"ha-rewrite: {dest}/") and "Read-only" in run.stderr
     assert "Traceback" not in run.stderr
     assert list(dest.iterdir()) == []
 
