@@ -10,6 +10,9 @@ from rewrite.diffs import DiffError, apply_diff
 from rewrite.review import Section, sha256
 
 
+NEW_FILE = b"--- /dev/null"  # a wrapper: a new file beside the original it runs
+
+
 class Refusal(NamedTuple):
     name: str
     reason: str  # one line: which file, which hunk, why
@@ -32,7 +35,7 @@ def _plan(sec: Section) -> Planned | Refusal:
         return Refusal(sec.name, f"{sec.source}: changed since the diff was made "
                                  f"(sha256 {sha256(original)[:12]}, reviewed {sec.sha256[:12]})")
     try:
-        patched = apply_diff(original, sec.diff)
+        patched = apply_diff(b"" if NEW_FILE in sec.diff.split(b"\n") else original, sec.diff)
     except DiffError as exc:
         return Refusal(sec.name, f"{sec.source}: {exc}")
     return Planned(sec.name, os.path.abspath(sec.source), original, patched, sec.diff, mode)

@@ -2,16 +2,19 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import click
 
 from rewrite import __version__
 from rewrite.apply import Refusal, plan_apply
+from rewrite.config import ConfigError, cib, haresources, resources
 from rewrite.deploy import REFUSED, WRITTEN, Planned, deploy
 from rewrite.emit import EmitError, write_atomic
+from rewrite.families import FAMILIES
 from rewrite.manifest import MANIFEST, OK, ManifestError
 from rewrite.manifest import load as load_manifest
 from rewrite.manifest import state as file_state
@@ -23,15 +26,40 @@ from rewrite.transform import Settings
 
 DEPLOY_DIR = "/etc/ha.d/resource.d"
 
-_functions = click.option(
-    "--functions", "functions", type=click.Path(exists=True, dir_okay=False),
-    help="The Red Hat functions library scripts source. Default: a `functions` beside each script, "
-         "else /etc/rc.d/init.d/functions, else /etc/init.d/functions.")
+def _remember_library(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None and param.name is not None:
+        ctx.meta.setdefault("libraries", {})[param.name] = value
+
+
+def _functions(command: Callable[..., None]) -> Callable[..., None]:
+    """--functions, --lsb-functions, --rc-status: the library each family's scripts source."""
+    for family in reversed(FAMILIES):
+        command = click.option(
+            family.option, family.name, type=click.Path(exists=True, dir_okay=False), expose_value=False,
+            callback=_remember_library,
+            help=f"The {family.name} `{family.library}` library scripts source. Default: a `{family.library}` "
+                 f"beside each script, else {', else '.join(family.defaults)}.")(command)
+    return command
 _deploy_dir = click.option("--deploy-dir", default=DEPLOY_DIR, show_default=True,
                            help="Where patched files will live: the path written into rewired source lines.")
 _force = click.option("--force", is_flag=True, help="Overwrite outputs edited by hand since ha-rewrite wrote them.")
 _backup = click.option("--backup", is_flag=True,
                        help="Keep an output edited by hand as NAME.orig-YYYYMMDDHHMMSS before replacing it.")
+_wrap_options = (
+    click.option("--original-dir", type=click.Path(file_okay=False),
+                 help="Where the originals live when deployed, for wrappers that run them "
+                      "(default: the directory each was read from)."),
+    click.option("--trust-exit-codes", is_flag=True,
+                 help="Wrap a script even when its status exit codes do not look LSB-like."),
+)
+
+
+def _wrapping(command: Callable[..., None]) -> Callable[..., None]:
+    for option in reversed(_wrap_options):
+        command = option(command)
+    return command
+
+
 _word = click.option("--word", type=click.Choice(["running", "OK"]), default="running", show_default=True,
                      help="The word a running status prints.")
 
@@ -54,10 +82,10 @@ def cli() -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text: PATH:LINE:COL: RULE message lines (1-based) and a summary; json: one object.")
 @click.pass_context
-def scan(ctx: click.Context, paths: tuple[str, ...], functions: str | None, deploy_dir: str, word: str,
+def scan(ctx: click.Context, paths: tuple[str, ...], deploy_dir: str, word: str,
          fmt: str) -> None:
     """Report how the status operation of each script fares under Heartbeat's consumers."""
-    results, _ = _run(paths, functions, Settings(word.encode(), deploy_dir))
+    results, _ = _run(ctx, paths, Settings(word.encode(), deploy_dir))
     _report_errors(results)
     click.echo(json_report(results) if fmt == "json" else text_report(results), nl=False)
     ctx.exit(exit_code(results))
@@ -74,17 +102,20 @@ def scan(ctx: click.Context, paths: tuple[str, ...], functions: str | None, depl
 @_force
 @_backup
 @click.option("-i", "--interactive", is_flag=True, help="Show each file's diff and ask: y apply, n skip, q quit.")
+@_wrapping
 @click.pass_context
-def patch(ctx: click.Context, paths: tuple[str, ...], functions: str | None, dest: str, deploy_dir: str,
-          word: str, dry_run: bool, force: bool, backup: bool, interactive: bool) -> None:
+def patch(ctx: click.Context, paths: tuple[str, ...], dest: str, deploy_dir: str, word: str, dry_run: bool,
+          force: bool, backup: bool, interactive: bool, original_dir: str | None, trust_exit_codes: bool) -> None:
     """Write patched copies of init scripts (and the functions library) plus their diffs into DEST.
 
     Inputs are never modified. With --functions and no PATHS, only the library is patched. An output
     edited by hand since ha-rewrite wrote it is not overwritten without --force or --backup.
     """
-    if not paths and functions is None:
+    alone = tuple(ctx.meta.get("libraries", {}).values())
+    if not paths and not alone:
         raise click.UsageError("give script paths, or --functions FILE to patch the library alone")
-    results, libraries = _run(paths or (functions or "",), functions, Settings(word.encode(), deploy_dir))
+    settings = Settings(word.encode(), deploy_dir, trust_exit_codes, original_dir)
+    results, libraries = _run(ctx, paths or alone, settings)
     _report_errors(results)
     todo = _planned(ctx, results, libraries, dest)
     if dry_run:
@@ -106,13 +137,14 @@ def patch(ctx: click.Context, paths: tuple[str, ...], functions: str | None, des
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the series to FILE, not stdout.")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
               help="Colour the diff (auto: when stdout is a terminal).")
+@_wrapping
 @click.pass_context
-def diff_command(ctx: click.Context, paths: tuple[str, ...], functions: str | None, deploy_dir: str, word: str,
-                 output: str | None, color: str) -> None:
+def diff_command(ctx: click.Context, paths: tuple[str, ...], deploy_dir: str, word: str,
+                 output: str | None, color: str, original_dir: str | None, trust_exit_codes: bool) -> None:
     """The combined diff of everything `patch` would do, for review: one section per file, each
     headed by the original's path and SHA-256 (a line `patch` and `git apply` skip).
     """
-    results, libraries = _run(paths, functions, Settings(word.encode(), deploy_dir))
+    results, libraries = _run(ctx, paths, Settings(word.encode(), deploy_dir, trust_exit_codes, original_dir))
     _report_errors(results)
     series = b"".join(p.review for p in _planned(ctx, results, libraries, DEPLOY_DIR))
     if output is not None:
@@ -185,6 +217,36 @@ def status_command(ctx: click.Context, dest: str) -> None:
     ctx.exit(0 if set(states.values()) == {OK} else 1)
 
 
+@cli.command("config")
+@click.argument("names", nargs=-1, required=True)
+@click.option("--interval", default="10s", show_default=True, help="How often the CRM runs the monitor operation.")
+@click.option("--timeout", default="20s", show_default=True, help="How long a monitor operation may take.")
+@click.option("--node", default=socket.gethostname, show_default="this host", help="The haresources node.")
+@click.option("--group", help="The CIB group id when several resources are given (default: grp_FIRST).")
+@click.option("--format", "fmt", type=click.Choice(["text", "haresources", "cib"]), default="text",
+              show_default=True, help="text: both, commented; haresources: the line; cib: the XML alone.")
+@click.pass_context
+def config_command(ctx: click.Context, names: tuple[str, ...], interval: str, timeout: str, node: str,
+                   group: str | None, fmt: str) -> None:
+    """Heartbeat configuration for resource scripts NAME...: a haresources line, and the CIB XML
+    for the CRM, ready for `cibadmin -C -o resources -X`.
+    """
+    try:
+        found = resources(names)
+        line, xml = haresources(node, found), cib(found, interval, timeout, group)
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    if fmt == "haresources":
+        click.echo(line, nl=False)
+    elif fmt == "cib":
+        click.echo(xml, nl=False)
+    else:
+        click.echo(f"# /etc/ha.d/haresources: the node, then its resources in start order\n{line}"
+                   f"# CIB, for: cibadmin -C -o resources -X \"$(ha-rewrite config --format cib ...)\"\n{xml}",
+                   nl=False)
+    ctx.exit(0)
+
+
 def _planned(ctx: click.Context, results: Sequence[FileResult], libraries: Libraries, dest: str) -> list[Planned]:
     try:
         return planned(plan_outputs(results, dest, libraries.results()))
@@ -231,8 +293,8 @@ def _deploy(ctx: click.Context, dest: Path, todo: Sequence[Planned], force: bool
     return refused
 
 
-def _run(paths: Sequence[str], functions: str | None, settings: Settings) -> tuple[list[FileResult], Libraries]:
-    libraries = Libraries(functions, settings)
+def _run(ctx: click.Context, paths: Sequence[str], settings: Settings) -> tuple[list[FileResult], Libraries]:
+    libraries = Libraries(ctx.meta.get("libraries", {}), settings)
     unique: dict[str, str] = {}  # the same file given twice is processed once, in first-given order
     for path in paths:
         unique.setdefault(os.path.realpath(path), path)
@@ -243,6 +305,8 @@ def _report_errors(results: Sequence[FileResult]) -> None:
     for result in results:
         if result.state in ("error", "unparseable", "needs-wrapper"):
             click.echo(f"{result.path}: {result.state}: {result.reason}", err=True)
+
+
 
 
 def main(argv: Sequence[str] | None = None) -> int:

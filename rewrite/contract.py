@@ -71,7 +71,7 @@ def says_running(text: bytes) -> bool:
 
 
 _STOPPED_WORDS = re.compile(
-    rb"\b(not|isn't|is\s+not|never)\b.*\brunning\b|\b(stopped|dead|unused|inactive|down|failed|failure)\b",
+    rb"\b(not|isn't|is\s+not|never)\b.*\b(running|ok)\b|\b(stopped|dead|unused|inactive|down|failed|failure)\b",
     re.IGNORECASE | re.DOTALL,
 )
 _RUNNING_WORDS = re.compile(rb"\b(running|alive|active|up)\b|\bOK\b", re.IGNORECASE)

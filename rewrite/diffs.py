@@ -47,6 +47,12 @@ def unified_diff(old: bytes, new: bytes, old_name: str, new_name: str, context: 
     return _file_header(old_name, new_name) + b"".join(hunks)
 
 
+def new_file_diff(new: bytes, name: str) -> bytes:
+    """A diff creating NAME (`--- /dev/null`), as GNU patch and git apply expect for a new file."""
+    diff = unified_diff(b"", new, name, name)
+    return b"--- /dev/null\n" + diff.split(b"\n", 1)[1] if diff else b""
+
+
 class _TrimmedMatcher(difflib.SequenceMatcher[bytes]):
     """SequenceMatcher on the lines between the common prefix and suffix only.
 

@@ -3,16 +3,21 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from dataclasses import dataclass, field, replace
 
 from tree_sitter import Tree
 
-from rewrite.diffs import DiffError, check_diff, unified_diff
+from rewrite.diffs import DiffError, check_diff, new_file_diff, unified_diff
 from rewrite.edits import Edit, OverlapError, splice
 from rewrite.parse import line_col, parse
-from rewrite.scan import Library, Output, Scan, scan_tree
-from rewrite.source import SourceError, not_a_script_reason, read_source
+from rewrite.families import REDHAT, Family
+from rewrite.manifest import ManifestError
+from rewrite.manifest import load as load_manifest
+from rewrite.scan import Library, Output, Prepared, Scan, prepare, scan_tree
+from rewrite.source import SourceError, display, not_a_script_reason, read_source
 from rewrite.transform import RULES, Finding, Settings, findings_for, rewire
+from rewrite.wrapper import lsb_refusal, render_wrapper
 
 COMPLIANT = "compliant"
 PATCHABLE = "patchable"
@@ -21,8 +26,6 @@ UNPARSEABLE = "unparseable"
 NOT_A_SCRIPT = "not-a-script"
 ERROR = "error"
 STATES = (COMPLIANT, PATCHABLE, NEEDS_WRAPPER, UNPARSEABLE, NOT_A_SCRIPT, ERROR)
-
-DEFAULT_LIBRARIES = ("/etc/rc.d/init.d/functions", "/etc/init.d/functions")
 
 
 @dataclass(frozen=True)
@@ -41,26 +44,31 @@ class FileResult:
     library: str | None = None  # the library this script was judged against
     rewired: bool = False  # the script sources the patched library copy
     outputs: tuple[Output, ...] = ()  # every command on the status path that may write to stdout
+    library_name: str | None = None  # the library's file name (`functions`, `init-functions`, ...)
+    wrapped: bool = False  # `patched` is a wrapper around the original, not an edited copy
 
     @property
     def name(self) -> str:
-        return "functions" if self.kind == "library" else os.path.basename(self.path)
+        """The output's file name: a library copy keeps its family's name, a script its own."""
+        return self.library_name or "functions" if self.kind == "library" else os.path.basename(self.path)
 
 
 @dataclass
 class Libraries:
     """Function libraries, each parsed and judged once per run."""
 
-    explicit: str | None = None
+    explicit: dict[str, str] = field(default_factory=dict)  # family name -> library given by option
     settings: Settings = field(default_factory=Settings)
     _cache: dict[str, tuple[Library, FileResult] | SourceError] = field(default_factory=dict)
 
-    def path_for(self, script: str) -> str | None:
-        """--functions, else a `functions` beside the script, else the system's library."""
-        if self.explicit is not None:
-            return self.explicit
-        beside = os.path.join(os.path.dirname(script), "functions")
-        for candidate in (beside, *DEFAULT_LIBRARIES):
+    def path_for(self, script: str, family: Family = REDHAT) -> str | None:
+        """The option (--functions, --lsb-functions, --rc-status), else the library's file name
+        beside the script (a destination written by `patch` re-scans against its own copies),
+        else where the system keeps it."""
+        if family.name in self.explicit:
+            return self.explicit[family.name]
+        beside = os.path.join(os.path.dirname(script), family.library)
+        for candidate in (beside, *_beside_original(script, family), *family.defaults):
             if os.path.isfile(candidate) and os.path.abspath(candidate) != os.path.abspath(script):
                 return candidate
         return None
@@ -69,12 +77,12 @@ class Libraries:
         """Each library loaded so far, judged as a file of its own."""
         return {path: cached[1] for path, cached in self._cache.items() if not isinstance(cached, SourceError)}
 
-    def get(self, path: str) -> tuple[Library, FileResult]:
+    def get(self, path: str, family: Family = REDHAT) -> tuple[Library, FileResult]:
         """The parsed library and its own result; raises SourceError when unreadable."""
         if path not in self._cache:
             try:
                 source = read_source(path)
-                library = Library.load(path, source.data)
+                library = Library.load(path, source.data, family)
                 self._cache[path] = (library, _judge(path, source.data, source.mode, library.tree, None,
                                                      self.settings))
             except SourceError as exc:
@@ -83,6 +91,15 @@ class Libraries:
         if isinstance(cached, SourceError):
             raise cached
         return cached
+
+
+def _beside_original(script: str, family: Family) -> list[str]:
+    """For a script `patch` wrote: the library beside its original, found through the manifest."""
+    try:
+        entry = load_manifest(Path(script).parent).get(os.path.basename(script))
+    except ManifestError:
+        return []
+    return [os.path.join(os.path.dirname(entry.source), family.library)] if entry is not None else []
 
 
 EXIT_CODES = {COMPLIANT: 0, NOT_A_SCRIPT: 0, PATCHABLE: 1, NEEDS_WRAPPER: 1, UNPARSEABLE: 2, ERROR: 2}
@@ -109,23 +126,28 @@ def _process(path: str, settings: Settings, libraries: Libraries) -> FileResult:
     reason = not_a_script_reason(source.data)
     if reason is not None:
         return FileResult(path, NOT_A_SCRIPT, original=source.data, mode=source.mode, reason=reason)
-    library_path = libraries.path_for(path)
     tree = parse(source.data)
-    if library_path is None:
-        return _judge(path, source.data, source.mode, tree, None, settings)
+    prepared = prepare(tree)
+    family = prepared.family
+    library_path = libraries.path_for(path, family) if family is not None else None
+    if library_path is None or family is None:
+        return _judge(path, source.data, source.mode, tree, None, settings, prepared)
     try:
-        library, library_result = libraries.get(library_path)
+        library, library_result = libraries.get(library_path, family)
     except SourceError as exc:
         return FileResult(path, ERROR, original=source.data, mode=source.mode,
-                          reason=f"functions library {library_path}: {exc}")
-    return _judge(path, source.data, source.mode, tree, (library, library_result), settings)
+                          reason=f"{family.library} library {library_path}: {exc}")
+    return _judge(path, source.data, source.mode, tree, (library, library_result), settings, prepared)
 
 
 def _judge(path: str, data: bytes, mode: int, tree: Tree, library: tuple[Library, FileResult] | None,
-           settings: Settings) -> FileResult:
-    scan = scan_tree(path, tree, library[0] if library else None)
+           settings: Settings, prepared: Prepared | None = None) -> FileResult:
+    scan = scan_tree(path, tree, library[0] if library else None, prepared)
+    own_family = scan.library_family
     base = FileResult(path, COMPLIANT, scan.kind, original=data, mode=mode,
-                      library=library[0].path if library else None, outputs=scan.outputs)
+                      library=library[0].path if library else None, outputs=scan.outputs,
+                      library_name=own_family.library if own_family is not None else
+                      library[0].family.library if library else None)
     if scan.error is not None:
         line, _ = line_col(data, scan.error)
         message = f"parse error on the status path at line {line}"
@@ -136,15 +158,17 @@ def _judge(path: str, data: bytes, mode: int, tree: Tree, library: tuple[Library
                         findings=(Finding("HB042", 0, 0, "no status operation found: needs a wrapper",
                                           "unknown", None, b"", (), True),))
     if scan.source_lines and library is None and scan.kind == "script":
-        return _replace(base, state=ERROR, reason="sources a functions library that was not found: "
-                        "give it with --functions")
+        family = scan.source_lines[0].family
+        return _replace(base, state=ERROR, reason=f"sources {display(scan.source_lines[0].value)}, which was not "
+                        f"found: give the {family.library} library with {family.option}")
     findings = findings_for(scan, path, settings)
     if library is not None and scan.kind == "script":
         findings += _rewire(scan, settings, library)
-    if not any(o.role == "status" for o in scan.outputs) and not _calls_status(scan, library):
+    if scan.kind == "script" and not any(o.role == "status" for o in scan.outputs) \
+            and not _calls_status(scan, library):
         findings.append(Finding("HB042", scan.entries[0].start, scan.entries[0].start,
                                 "status path prints no state: needs a wrapper", "unknown", None, b"", (), True))
-    return _plan(base, tuple(sorted(findings, key=lambda f: (f.start, f.rule))))
+    return _plan(base, tuple(sorted(findings, key=lambda f: (f.start, f.rule))), settings)
 
 
 def _calls_status(scan: Scan, library: tuple[Library, FileResult] | None) -> bool:
@@ -159,13 +183,13 @@ def _rewire(scan: Scan, settings: Settings, library: tuple[Library, FileResult])
     if not reached:
         return []
     rules = sorted({f.rule for f in result.findings if f.edits})
-    return rewire(scan, settings, lib.path, "breaks the contract (" + ", ".join(rules) + ")")
+    return rewire(scan, settings, lib.path, lib.family.library, "breaks the contract (" + ", ".join(rules) + ")")
 
 
-def _plan(base: FileResult, findings: tuple[Finding, ...]) -> FileResult:
+def _plan(base: FileResult, findings: tuple[Finding, ...], settings: Settings) -> FileResult:
     wrapper = [f for f in findings if f.wrapper]
     if wrapper:
-        return _replace(base, state=NEEDS_WRAPPER, findings=findings, reason=wrapper[0].message)
+        return _wrap(_replace(base, state=NEEDS_WRAPPER, findings=findings, reason=wrapper[0].message), settings)
     edits: list[Edit] = [e for f in findings for e in f.edits]
     if not edits:
         return _replace(base, findings=findings)
@@ -177,6 +201,19 @@ def _plan(base: FileResult, findings: tuple[Finding, ...]) -> FileResult:
         return _replace(base, state=ERROR, findings=findings, reason=f"cannot patch: {exc}")
     return _replace(base, state=PATCHABLE, findings=findings, patched=patched, diff=diff,
                     rewired=any(f.rule == "HB030" for f in findings))
+
+
+def _wrap(result: FileResult, settings: Settings) -> FileResult:
+    """A script no edit can fix gets a wrapper answering status from its exit code, if they are LSB."""
+    if result.kind != "script":
+        return result
+    refusal = None if settings.trust_exit_codes else lsb_refusal(result.outputs)
+    if refusal is not None:
+        return _replace(result, reason=f"{result.reason}; no wrapper: {refusal} (--trust-exit-codes wraps it anyway)")
+    original = os.path.join(settings.original_dir, os.path.basename(result.path)) if settings.original_dir \
+        else os.path.abspath(result.path)
+    wrapper = render_wrapper(original, result.reason, settings.word)
+    return _replace(result, patched=wrapper, diff=new_file_diff(wrapper, result.name), wrapped=True)
 
 
 def _replace(result: FileResult, **changes: object) -> FileResult:

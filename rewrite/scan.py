@@ -10,34 +10,22 @@ code of the branch it ends in.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple, Union
 
 from tree_sitter import Node, Tree
 
+from rewrite.families import BY_LIBRARY, REDHAT, STATE_PRINTER, Family, library_family
 from rewrite.parse import Index, arguments, command_name, first_error, index, parse, text, unquote, walk
 
-# Library printers of Red Hat's functions: what they print and what they mean.
-PRINTERS: dict[bytes, tuple[bytes, str | None]] = {
-    b"echo_success": (b"[  OK  ]", "running"),
-    b"success": (b"[  OK  ]", "running"),
-    b"echo_passed": (b"[PASSED]", "running"),
-    b"passed": (b"[PASSED]", "running"),
-    b"echo_failure": (b"[FAILED]", "stopped"),
-    b"failure": (b"[FAILED]", "stopped"),
-    b"echo_warning": (b"[WARNING]", None),
-    b"warning": (b"[WARNING]", None),
-    b"action": (b"[  OK  ]", None),
-}
 # Builtins and utilities that write nothing to stdout.
 QUIET = frozenset(
     b"""return exit local declare typeset export readonly [ [[ test true false : shift set unset
     . source read cd kill sleep rm touch mkdir chmod chown ln let trap ulimit umask wait break
-    continue getopts usleep logger""".split()
+    continue getopts usleep logger checkproc rc_reset rc_exit rc_failed rc_check""".split()
 )
 TERMINATORS = (b"return", b"exit")
 SOURCE_COMMANDS = (b".", b"source")
-LIBRARY_NAME = b"functions"
 SYSTEMD_GUARD = b"_use_systemctl"
 PID_SAMPLE = b" ".join(b"%d" % (1000001 + i) for i in range(9))  # nine 7-digit pids
 
@@ -72,10 +60,11 @@ class Output:
 
 @dataclass(frozen=True)
 class SourceLine:
-    """A `. FILE` line that loads the function library."""
+    """A `. FILE` line that loads a family's function library."""
 
     span: Span  # the argument naming the library
     value: bytes
+    family: Family
 
 
 @dataclass(frozen=True)
@@ -89,6 +78,7 @@ class Scan:
     lists: tuple[Span, ...] = ()  # calls that print a state and are followed by another
     error: int | None = None  # byte offset of a parse error on the status path
     entries: tuple[Span, ...] = ()
+    library_family: Family | None = None  # for a library: its family
 
 
 @dataclass
@@ -100,12 +90,13 @@ class Library:
     tree: Tree
     functions: dict[bytes, Node]
     index: Index
+    family: Family = REDHAT
 
     @classmethod
-    def load(cls, path: str, data: bytes) -> Library:
+    def load(cls, path: str, data: bytes, family: Family = REDHAT) -> Library:
         tree = parse(data)
         found = index(tree.root_node, INDEXED)
-        return cls(path, data, tree, dict(_function_defs(found)), found)
+        return cls(path, data, tree, dict(_function_defs(found)), found, family)
 
 
 INDEXED = frozenset(("case_item", "command", "function_definition"))
@@ -268,6 +259,8 @@ class _Walker:
                  library_visible: bool, parents: Index) -> None:
         self.path = path
         self.tree_index = parents
+        self.family = library.family if library is not None else None
+        self.printers = self.family.printers if self.family is not None else {}
         self.library = library
         self.functions = script_functions
         self.library_visible = library_visible
@@ -345,17 +338,21 @@ class _Walker:
             self.record(ctx, node, "external")
         elif name in (b"echo", b"printf"):
             self.record(ctx, node, name.decode())
-        elif name in PRINTERS and (in_library or (self.library_visible and name not in self.functions)):
+        elif name in self.printers and (in_library or (self.library_visible and name not in self.functions)):
             if not in_library:
                 self.library_calls.append(name)
             self.record(ctx, node, "printer")
+        elif name == STATE_PRINTER and self.family is not None and self.family.name == "suse" \
+                and any(text(a) == b"-v" for a in arguments(node)):
+            self.record(ctx, node, "state")
         elif name in self.functions and not in_library:
             return self.call(ctx, node, self.path, self.functions[name])
         elif self.library is not None and (in_library or self.library_visible) and name in self.library.functions:
             if not in_library:
                 self.library_calls.append(name)
             return self.call(ctx, node, self.library.path, self.library.functions[name])
-        elif name in QUIET or any(text(a) in (b"-q", b"--quiet", b"--silent") for a in arguments(node)):
+        elif name.rsplit(b"/", 1)[-1] in QUIET or any(text(a) in (b"-q", b"--quiet", b"--silent")
+                                                        for a in arguments(node)):
             pass
         elif name == b"cat" and not arguments(node):
             pass  # copies stdin: nothing of the script's own
@@ -425,11 +422,12 @@ class _Flow:
     def __init__(self, walker: _Walker) -> None:
         self.w = walker
         self.output_stmts: set[tuple[str, int, int, str]] = set()
+        self.state_stmts: set[tuple[str, int, int, str]] = set()
         self.call_stmts: set[tuple[str, int, int, str]] = set()
 
-    def after(self, path: str, stmt: Node) -> Continuation:
+    def after(self, path: str, stmt: Node, last: int | None = 0) -> Continuation:
+        """LAST: the status STMT leaves in $? (0 for echo; unknown for an external program)."""
         env: dict[bytes, int | None] = {}
-        last: int | None = 0  # the output (or call) just succeeded
         cur = stmt
         up = self.w.tree_index.parent
         while up(cur) is not None:
@@ -480,6 +478,8 @@ class _Flow:
                 env[text(name)] = _code(value, env, last)
             return 0
         key = _key(path, sib)
+        if key in self.state_stmts:
+            return Continuation(False, None)  # `echo -n "Checking foo: "; rc_status -v`: a banner
         if key in self.output_stmts:
             return 0
         if key in self.w.printing:
@@ -551,19 +551,21 @@ def _has_terminator(node: Node) -> bool:
 # ---------------------------------------------------------------- entry points
 
 
-def status_arms(found: Index) -> list[Node]:
-    """`case` arms whose patterns include `status` (also `status|monitor)`, quoted forms)."""
+def status_arms(found: Index) -> tuple[list[Node], list[Node]]:
+    """`case` arms whose patterns include `status` (also `status|monitor)`, quoted forms):
+    those of the script itself, and those inside functions (a `main()` that holds the case)."""
     arms: list[Node] = []
     nested: list[Node] = []
     for node in found.nodes["case_item"]:
         if any(unquote(v) == b"status" for v in node.children_by_field_name("value")):
             inside_function = any(a.type == "function_definition" for a in found.ancestors(node))
             (nested if inside_function else arms).append(node)
-    return arms or nested
+    return arms, nested
 
 
 def source_lines(index_: Index, env: dict[bytes, bytes]) -> list[SourceLine]:
-    """Every `. .../functions` or `source .../functions` line, through variables too."""
+    """Every line sourcing a family's library (`. /etc/rc.d/init.d/functions`, `source
+    /lib/lsb/init-functions`, `. /etc/rc.status`), through variables too."""
     found = []
     for node in index_.nodes["command"]:
         if command_name(node) not in SOURCE_COMMANDS:
@@ -572,8 +574,9 @@ def source_lines(index_: Index, env: dict[bytes, bytes]) -> list[SourceLine]:
         if not args:
             continue
         value = _value(args[0], env)
-        if value is not None and value.rsplit(b"/", 1)[-1] == LIBRARY_NAME:
-            found.append(SourceLine(Span(args[0].start_byte, args[0].end_byte), value))
+        family = BY_LIBRARY.get(value.rsplit(b"/", 1)[-1]) if value is not None else None
+        if value is not None and family is not None:
+            found.append(SourceLine(Span(args[0].start_byte, args[0].end_byte), value, family))
     return found
 
 
@@ -621,13 +624,34 @@ def _outside_functions(root: Node) -> Iterator[Node]:
 
 
 
-def scan_tree(path: str, tree: Tree, library: Library | None) -> Scan:
+class Prepared(NamedTuple):
+    """What the pipeline learns before choosing a library: the tree's index, variables, source lines."""
+
+    found: Index
+    env: dict[bytes, bytes]
+    lines: list[SourceLine]
+
+    @property
+    def family(self) -> Family | None:
+        """The family of the first library the script sources."""
+        return self.lines[0].family if self.lines else None
+
+
+def prepare(tree: Tree) -> Prepared:
+    found = index(tree.root_node, INDEXED)
+    env = literal_assignments(tree.root_node)
+    return Prepared(found, env, source_lines(found, env))
+
+
+def scan_tree(path: str, tree: Tree, library: Library | None, prepared: Prepared | None = None) -> Scan:
     """Scan a parsed file: a library when it defines status() and has no status arm."""
     root = tree.root_node
-    found = index(root, INDEXED)
-    env = literal_assignments(root)
-    lines = source_lines(found, env)
-    arms = status_arms(found)
+    found, env, lines = prepared or prepare(tree)
+    arms, nested = status_arms(found)
+    own = dict(_function_defs(found))
+    family = library_family(set(own))
+    if not arms and family is None:
+        arms = nested
     if arms:
         walker_entries = []
         for arm in arms:
@@ -635,10 +659,11 @@ def scan_tree(path: str, tree: Tree, library: Library | None) -> Scan:
             walker_entries.append((arm, functions, loaded))
         both = Index({**found.parents, **library.index.parents}, found.nodes) if library is not None else found
         return _scan_entries(path, tree, library, walker_entries, "script", tuple(lines), both)
-    own = dict(_function_defs(found))
-    if b"status" in own:
-        itself = Library(path, b"", tree, own, found)
-        return _scan_entries(path, tree, itself, [(own[b"status"], {}, True)], "library", (), found)
+    if family is not None:
+        itself = Library(path, b"", tree, own, found, family)
+        entries: list[tuple[Node, dict[bytes, Node], bool]] = [
+            (own[name], {}, True) for name in family.status_functions if name in own]
+        return replace(_scan_entries(path, tree, itself, entries, "library", (), found), library_family=family)
     error = first_error(root)
     if error is None:
         return Scan("none", source_lines=tuple(lines))
@@ -688,6 +713,8 @@ def _judge_walk(walker: _Walker) -> tuple[list[Output], list[Span]]:
     for ctx, _, kind, stmt in stmts:
         if ctx.stream == "stdout":
             flow.output_stmts.add(_key(ctx.path, stmt))
+            if kind == "state":
+                flow.state_stmts.add(_key(ctx.path, stmt))
     for ctx, node in walker.calls:
         flow.call_stmts.add(_key(ctx.path, _statement_of(node, up)))
     outputs = [_output(walker, flow, ctx, node, kind, stmt) for ctx, node, kind, stmt in stmts]
@@ -715,8 +742,15 @@ def _output(walker: _Walker, flow: _Flow, ctx: Context, node: Node, kind: str, s
         _, rendered, translated, unbounded = _render_printf(args, env)
         written = text(node)
     elif kind == "printer":
-        written, rendered, translated, unbounded = text(node), PRINTERS[name][0], False, False
-        printer_outcome = PRINTERS[name][1]
+        printer = walker.printers[name]
+        printer_outcome = printer.outcome
+        if printer.text is None:  # log_success_msg "$name is running": the arguments are the message
+            _, rendered, translated, unbounded = render(args, env)
+        else:
+            rendered, translated, unbounded = printer.text, False, False
+        written = text(node)
+    elif kind == "state":
+        written, rendered, translated, unbounded = text(node), b"running", False, False
     elif kind == "heredoc":
         bodies = [c for c in walk(stmt) if c.type == "heredoc_body"]
         written = rendered = text(bodies[0]) if bodies else b""
@@ -726,9 +760,11 @@ def _output(walker: _Walker, flow: _Flow, ctx: Context, node: Node, kind: str, s
     role = "redirected"
     code = None
     if ctx.stream == "stdout":
-        after = flow.after(ctx.path, stmt)
+        after = flow.after(ctx.path, stmt, None if kind == "external" else 0)
         code = after.code
-        if kind != "external" and not rendered.strip() and not translated:
+        if kind == "state":
+            role = "status"  # `rc_status -v` prints the state line itself, whatever came before
+        elif kind != "external" and not rendered.strip() and not translated:
             role = "blank"
         elif not after.definite:
             role = "preamble"
@@ -736,7 +772,8 @@ def _output(walker: _Walker, flow: _Flow, ctx: Context, node: Node, kind: str, s
             role = "trailer"
         else:
             role = "status"
-    literals, dollars = _pieces(args if kind == "echo" else _printf_format(args) if kind == "printf" else [])
+    message = kind == "echo" or (kind == "printer" and walker.printers[name].text is None)
+    literals, dollars = _pieces(args if message else _printf_format(args) if kind == "printf" else [])
     return Output(ctx.path, Span(node.start_byte, node.end_byte), kind, name, written, rendered, translated,
                   unbounded, ctx.stream, code, role, ctx.in_loop, printer_outcome, line, keep if extra else b"",
                   literals, dollars)

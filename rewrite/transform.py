@@ -20,6 +20,8 @@ from rewrite.scan import Output, Scan
 class Settings(NamedTuple):
     word: bytes = b"running"  # or b"OK"
     deploy_dir: str = "/etc/ha.d/resource.d"
+    trust_exit_codes: bool = False  # wrap scripts even when their status exit codes look non-LSB
+    original_dir: str | None = None  # where originals live when deployed (a wrapper runs them there)
 
 
 class Finding(NamedTuple):
@@ -83,7 +85,7 @@ def _to_stderr(output: Output, rule: str) -> tuple[Edit, ...]:
 
 def running_line(output: Output, settings: Settings) -> Iterator[Finding]:
     """HB001-HB004: the running line must be exactly the word, inside lrmd's window."""
-    if output.role != "status" or outcome(output) != RUNNING or output.kind == "external":
+    if output.role != "status" or outcome(output) != RUNNING or output.kind in ("external", "state"):
         return
     if output.rendered == settings.word:
         return
@@ -117,6 +119,7 @@ _REWORDS = (
     (re.compile(rb"\bis\s+not\s+running\b", re.IGNORECASE), b"is stopped"),
     (re.compile(rb"\bisn't\s+running\b", re.IGNORECASE), b"is stopped"),
     (re.compile(rb"\bnot\s+running\b", re.IGNORECASE), b"stopped"),
+    (re.compile(rb"\bnot\s+ok\b", re.IGNORECASE), b"stopped"),
     (re.compile(rb"running", re.IGNORECASE), b"stopped"),
     (re.compile(rb"OK"), b"ok"),
 )
@@ -131,13 +134,13 @@ def reword(fragment: bytes) -> bytes:
 
 def stopped_line(output: Output, settings: Settings) -> Iterator[Finding]:
     """HB010: a stopped path must print neither `running` (any case) nor `OK`."""
-    if output.role not in ("status", "trailer") or output.kind == "external":
+    if output.role not in ("status", "trailer") or output.kind in ("external", "state"):
         return
     state = outcome(output) if output.role == "status" else _code_state(output)
     if state != STOPPED or not says_running(output.rendered):
         return
     message = "stopped path prints 'running' or 'OK', which rm or lrmd may read as running"
-    if output.kind == "printer":
+    if output.kind == "printer" and not output.literals:
         yield _finding("HB010", output, message + ": print stopped", STOPPED,
                        _replace_line(output, settings, "HB010", b"stopped"))
         return
@@ -183,7 +186,7 @@ def _misleads_rm(output: Output) -> bool:
 
 def wrapper_needed(output: Output, settings: Settings) -> Iterator[Finding]:
     """HB040/HB043: the state comes from a program, or from text computed at run time."""
-    if output.role != "status":
+    if output.role != "status" or output.kind == "state":
         return
     if output.kind == "external":
         yield _finding("HB040", output, "status is printed by an external program "
@@ -210,11 +213,12 @@ def findings_for(scan: Scan, path: str, settings: Settings) -> list[Finding]:
     return found
 
 
-def rewire(scan: Scan, settings: Settings, library_path: str, library_message: str) -> list[Finding]:
+def rewire(scan: Scan, settings: Settings, library_path: str, library_name: str,
+           library_message: str) -> list[Finding]:
     """HB030: a script whose status comes from a library that breaks the contract sources the copy."""
-    target = settings.deploy_dir.rstrip("/") + "/functions"
+    target = settings.deploy_dir.rstrip("/") + "/" + library_name
     new = shlex.quote(target).encode()
     return [Finding("HB030", line.span.start, line.span.end,
                     f"status comes from {library_path}, which {library_message}: source the patched copy {target}",
                     UNKNOWN, None, line.value, (Edit(line.span.start, line.span.end, new, "HB030"),))
-            for line in scan.source_lines if line.value != target.encode()]
+            for line in scan.source_lines if line.value != target.encode() and line.family.library == library_name]

@@ -176,7 +176,8 @@ def test_missing_library_is_an_error(tmp_path, capsys):
         pytest.skip("this machine has a system functions library")
     script = _write(tmp_path / "httpd", (RH2010 / "httpd").read_bytes())
     assert main(["patch", "--dest", str(tmp_path / "dest"), str(script)]) == 2
-    assert "sources a functions library that was not found: give it with --functions" in capsys.readouterr().err
+    assert (f"{script}: error: sources /etc/rc.d/init.d/functions, which was not found: give the functions "
+            "library with --functions\n") in capsys.readouterr().err
 
 
 def test_unwritable_destination_is_a_clean_error(tmp_path, capsys):

@@ -40,19 +40,25 @@ def test_patch_output_is_golden(family, tmp_path, capsys):
     assert written == _tree(EXPECTED / family)
 
 
-def _patched_pairs():
+def _patched_pairs(wrappers: bool = True):
+    """(original, expected output, expected diff); a wrapper's diff creates a new file."""
     for family in families():
         for diff in sorted((REPO / EXPECTED / family).glob("*.diff")):
             name = diff.name[:-len(".diff")]
             original = REPO / INPUT / family / name
-            yield pytest.param(original, diff.with_suffix(""), diff, id=f"{family}/{name}")
+            if wrappers or b"\n--- /dev/null\n" not in diff.read_bytes():
+                yield pytest.param(original, diff.with_suffix(""), diff, id=f"{family}/{name}")
+
+
+def _before(original: Path, diff: Path) -> bytes:
+    return b"" if b"\n--- /dev/null\n" in diff.read_bytes() else original.read_bytes()
 
 
 @pytest.mark.parametrize(("original", "patched", "diff"), list(_patched_pairs()))
 def test_diff_applies_with_gnu_patch(original, patched, diff, tmp_path):
     """`cp ORIGINAL DEST/NAME && patch DEST/NAME < DEST/NAME.diff` reproduces the copy."""
     copy = tmp_path / patched.name
-    shutil.copyfile(original, copy)
+    copy.write_bytes(_before(original, diff))
     subprocess.run(["patch", "--quiet", str(copy)], stdin=diff.open("rb"), check=True)
     assert copy.read_bytes() == patched.read_bytes()
 
@@ -60,7 +66,8 @@ def test_diff_applies_with_gnu_patch(original, patched, diff, tmp_path):
 @pytest.mark.parametrize(("original", "patched", "diff"), list(_patched_pairs()))
 def test_diff_applies_with_git_apply(original, patched, diff, tmp_path):
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
-    shutil.copyfile(original, tmp_path / patched.name)
+    if _before(original, diff):
+        shutil.copyfile(original, tmp_path / patched.name)
     subprocess.run(["git", "apply", str(diff)], cwd=tmp_path, check=True)
     assert (tmp_path / patched.name).read_bytes() == patched.read_bytes()
 
@@ -72,7 +79,7 @@ def test_output_passes_bash_n_when_input_does(original, patched, diff):
     subprocess.run(["bash", "-n", str(patched)], check=True)
 
 
-@pytest.mark.parametrize(("original", "patched", "diff"), list(_patched_pairs()))
+@pytest.mark.parametrize(("original", "patched", "diff"), list(_patched_pairs(wrappers=False)))
 def test_only_edited_lines_differ(original, patched, diff):
     """Every line outside the hunks' -/+ lines is byte-identical (CRLF, Latin-1, no final newline)."""
     old, new = original.read_bytes(), patched.read_bytes()

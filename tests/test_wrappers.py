@@ -1,0 +1,159 @@
+"""Wrappers for scripts whose status no edit can fix, and the Heartbeat configuration snippets."""
+from __future__ import annotations
+
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from rewrite.cli import main
+
+EXTERNAL = b"""#!/bin/sh
+# status comes from a program the tool cannot rewrite
+CTL=%(ctl)s
+case "$1" in
+  status) $CTL status; exit $? ;;
+  *) exit 0 ;;
+esac
+"""
+ALWAYS_OK = b"""#!/bin/sh
+case "$1" in
+  status) /usr/bin/somectl status; exit 0 ;;
+esac
+"""
+
+
+def _script(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    path.chmod(0o755)
+    return path
+
+
+@pytest.fixture
+def wrapped(tmp_path):
+    """An original whose status is its ctl's exit code, the ctl, and the generated wrapper."""
+    ctl = _script(tmp_path / "ctl", b'#!/bin/sh\n[ -n "$CTL_OUT" ] && echo "$CTL_OUT"\n'
+                                    b'[ -n "$CTL_ERR" ] && echo "$CTL_ERR" >&2\n'
+                                    b'[ -n "$CTL_HANG" ] && sleep 30\nexit "${CTL_CODE:-0}"\n')
+    original = _script(tmp_path / "svc", EXTERNAL % {b"ctl": bytes(ctl)})
+    assert main(["patch", "--dest", str(tmp_path / "D"), str(original)]) == 1
+    return tmp_path / "D" / "svc"
+
+
+def _status(wrapper: Path, **env: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([str(wrapper), "status"], capture_output=True, timeout=10,
+                          env={"PATH": "/usr/bin:/bin", **env})
+
+
+def test_wrapper_passes_bash_n(wrapped):
+    subprocess.run(["bash", "-n", str(wrapped)], check=True)
+    subprocess.run(["sh", "-n", str(wrapped)], check=True)
+
+
+@pytest.mark.parametrize(("env", "stdout", "code"), (
+    ({"CTL_CODE": "0", "CTL_OUT": "Server is alive and not stopped"}, b"running\n", 0),
+    ({"CTL_CODE": "3", "CTL_OUT": "svc is running?? no"}, b"stopped\n", 3),
+    ({"CTL_CODE": "1"}, b"stopped\n", 1),
+    ({"CTL_CODE": "0"}, b"running\n", 0),  # the original prints nothing
+    ({"CTL_CODE": "0", "CTL_ERR": "warning on stderr"}, b"running\n", 0),
+))
+def test_wrapper_status_is_the_exit_code(wrapped, env, stdout, code):
+    run = _status(wrapped, **env)
+    assert (run.stdout, run.returncode, run.stderr) == (stdout, code, b"")
+
+
+def test_wrapper_status_of_a_hanging_original_is_killed_by_the_caller(wrapped):
+    with pytest.raises(subprocess.TimeoutExpired):
+        subprocess.run([str(wrapped), "status"], capture_output=True, timeout=1,
+                       env={"PATH": "/usr/bin:/bin", "CTL_HANG": "1"})
+
+
+def test_wrapper_passes_other_operations_and_arguments_exactly(tmp_path):
+    original = _script(tmp_path / "echoer", b'#!/bin/sh\nprintf "<%s>" "$@"\necho\ncase "$1" in\n'
+                                             b'  status) $CTL status ;;\nesac\n')
+    assert main(["patch", "--dest", str(tmp_path / "D"), str(original)]) == 1
+    run = subprocess.run([str(tmp_path / "D" / "echoer"), "10.0.0.1", "two words", "", "*", "start"],
+                         capture_output=True, check=True)
+    assert run.stdout == b"<10.0.0.1><two words><><*><start>\n"
+
+
+def test_status_is_the_last_argument(tmp_path):
+    """Heartbeat calls `NAME [ARG...] status`; a status in the middle is an argument."""
+    original = _script(tmp_path / "svc", b'#!/bin/sh\nfor op in "$@"; do :; done\n'
+                                         b'case "$op" in\n  status) $CTL status ;;\n'
+                                         b'  *) printf "<%s>" "$@"; echo ;;\nesac\n')
+    main(["patch", "--dest", str(tmp_path / "D"), str(original)])
+    wrapper = tmp_path / "D" / "svc"
+    assert subprocess.run([str(wrapper), "status", "stop"], capture_output=True).stdout == b"<status><stop>\n"
+    run = subprocess.run([str(wrapper), "10.0.0.1", "status"], capture_output=True,
+                         env={"PATH": "/usr/bin:/bin", "CTL": "false"})
+    assert (run.stdout, run.returncode) == (b"stopped\n", 1)
+
+
+def test_not_lsb_compliant_status_is_refused_unless_trusted(tmp_path, capsys):
+    original = _script(tmp_path / "alwaysok", ALWAYS_OK)
+    assert main(["patch", "--dest", str(tmp_path / "D"), str(original)]) == 1
+    assert not (tmp_path / "D").exists()
+    assert ("no wrapper: its status exits 0 whatever the state (not LSB compliant) (--trust-exit-codes wraps "
+            "it anyway)") in capsys.readouterr().err
+    assert main(["patch", "--trust-exit-codes", "--dest", str(tmp_path / "D"), str(original)]) == 1
+    assert (tmp_path / "D" / "alwaysok").exists()
+
+
+def test_original_dir_names_where_the_original_will_live(tmp_path):
+    original = _script(tmp_path / "svc", EXTERNAL % {b"ctl": b"/usr/bin/svcctl"})
+    main(["patch", "--original-dir", "/etc/init.d", "--dest", str(tmp_path / "D"), str(original)])
+    assert b"\noriginal=/etc/init.d/svc\n" in (tmp_path / "D" / "svc").read_bytes()
+
+
+@pytest.mark.parametrize("tool", (["patch", "-p1", "--quiet"], ["git", "apply"]))
+def test_wrapper_review_applies_as_a_new_file(tmp_path, tool):
+    original = _script(tmp_path / "svc", EXTERNAL % {b"ctl": b"/usr/bin/svcctl"})
+    review = tmp_path / "review.patch"
+    assert main(["diff", "-o", str(review), str(original)]) == 1
+    assert main(["apply", str(review), "--dest", str(tmp_path / "D")]) == 1
+    main(["patch", "--dest", str(tmp_path / "D2"), str(original)])
+    assert (tmp_path / "D" / "svc").read_bytes() == (tmp_path / "D2" / "svc").read_bytes()
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    subprocess.run(["git", "init", "-q"], cwd=scratch, check=True)
+    subprocess.run(tool, stdin=review.open("rb"), cwd=scratch, check=True)
+    assert (scratch / "svc").read_bytes() == (tmp_path / "D" / "svc").read_bytes()
+
+
+# ---------------------------------------------------------------------------- config
+
+
+def test_config_text(capsys):
+    assert main(["config", "--node", "node1", "httpd"]) == 0
+    assert capsys.readouterr().out == (
+        "# /etc/ha.d/haresources: the node, then its resources in start order\n"
+        "node1 httpd\n"
+        '# CIB, for: cibadmin -C -o resources -X "$(ha-rewrite config --format cib ...)"\n'
+        '<primitive id="rsc_httpd" class="heartbeat" type="httpd">\n'
+        "  <operations>\n"
+        '    <op id="rsc_httpd-monitor" name="monitor" interval="10s" timeout="20s"/>\n'
+        "  </operations>\n"
+        "</primitive>\n")
+
+
+def test_config_cib_is_well_formed_and_matches_the_options(capsys):
+    assert main(["config", "--format", "cib", "--interval", "1s", "--timeout", "2s", "httpd", "named"]) == 0
+    root = ET.fromstring(capsys.readouterr().out)
+    assert (root.tag, root.get("id")) == ("group", "grp_httpd")
+    assert [(p.get("class"), p.get("type")) for p in root] == [("heartbeat", "httpd"), ("heartbeat", "named")]
+    ops = root.findall("./primitive/operations/op")
+    assert [(o.get("name"), o.get("interval"), o.get("timeout")) for o in ops] == [("monitor", "1s", "2s")] * 2
+    assert len({o.get("id") for o in ops}) == 2
+
+
+def test_config_haresources_line(capsys):
+    assert main(["config", "--format", "haresources", "--node", "n1", "IPaddr", "httpd"]) == 0
+    assert capsys.readouterr().out == "n1 IPaddr httpd\n"
+
+
+@pytest.mark.parametrize("argv", (["a b"], ["../x"], ["--interval", "ten", "x"], ["--timeout", "2x", "x"]))
+def test_config_rejects_bad_names_and_durations(argv, capsys):
+    assert main(["config", *argv]) == 2
+    assert "Invalid value" in capsys.readouterr().err
