@@ -23,6 +23,8 @@ from rewrite.pipeline import FileResult, Libraries, exit_code, process
 from rewrite.review import ReviewError, colorize, parse_series
 from rewrite.report import json_report, summary, text_report
 from rewrite.transform import Settings
+from rewrite.verify import failures, verify_many
+from rewrite.verify_command import verify
 
 DEPLOY_DIR = "/etc/ha.d/resource.d"
 
@@ -74,6 +76,9 @@ def cli() -> None:
     """
 
 
+cli.add_command(verify)
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @_functions
@@ -102,10 +107,13 @@ def scan(ctx: click.Context, paths: tuple[str, ...], deploy_dir: str, word: str,
 @_force
 @_backup
 @click.option("-i", "--interactive", is_flag=True, help="Show each file's diff and ask: y apply, n skip, q quit.")
+@click.option("--verify", "check_outputs", is_flag=True,
+              help="Run every written file's status in the verify sandbox; report those still judged wrong.")
 @_wrapping
 @click.pass_context
 def patch(ctx: click.Context, paths: tuple[str, ...], dest: str, deploy_dir: str, word: str, dry_run: bool,
-          force: bool, backup: bool, interactive: bool, original_dir: str | None, trust_exit_codes: bool) -> None:
+          force: bool, backup: bool, interactive: bool, check_outputs: bool, original_dir: str | None,
+          trust_exit_codes: bool) -> None:
     """Write patched copies of init scripts (and the functions library) plus their diffs into DEST.
 
     Inputs are never modified. With --functions and no PATHS, only the library is patched. An output
@@ -125,8 +133,9 @@ def patch(ctx: click.Context, paths: tuple[str, ...], dest: str, deploy_dir: str
     if interactive:
         todo = _choose(todo)
     refused = _deploy(ctx, Path(dest), todo, force, backup)
+    verified = _verify_outputs(Path(dest), todo, deploy_dir) if check_outputs else 0
     click.echo(summary(results, written=not (interactive or refused)), err=True)
-    ctx.exit(max(exit_code(results), 2 if refused else 0))
+    ctx.exit(max(exit_code(results), 2 if refused else 0, verified))
 
 
 @cli.command("diff")
@@ -274,6 +283,18 @@ def _choose(todo: Sequence[Planned]) -> list[Planned]:
         else:
             declined.add(item.name)
     return chosen
+
+
+def _verify_outputs(dest: Path, todo: Sequence[Planned], deploy_dir: str) -> int:
+    """`patch --verify`: each written file's status in the sandbox; the worst verify exit code."""
+    reports = verify_many([str(dest / item.name) for item in todo], deploy_dir=deploy_dir, staged_dir=str(dest))
+    for report in reports:
+        for line in failures(report):
+            click.echo(line, err=True)
+    bad = sum(report.code != 0 for report in reports)
+    click.echo(f"Verified {len(reports)} file{'s' if len(reports) != 1 else ''}: "
+               f"{len(reports) - bad} right in every state, {bad} not", err=True)
+    return max((report.code for report in reports), default=0)
 
 
 def _deploy(ctx: click.Context, dest: Path, todo: Sequence[Planned], force: bool, backup: bool) -> bool:

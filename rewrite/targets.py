@@ -1,0 +1,258 @@
+"""What a script's status operation looks at, inferred from its text: daemon, pid file, lock file, stubs.
+
+verify prepares each state around these: fake daemons named like the real one, a pid file, a lock
+file, and stub files at the paths the script tests before it reaches its status logic
+(`[ -x /usr/sbin/ntpd ] || exit 5`, `. /etc/sysconfig/network`). Values come from top-level
+assignments (`prog=`, `pidfile=${PIDFILE-/var/run/x.pid}`, `prog=$(basename $exec)`), the arguments
+of `status [-p PIDFILE] [-l LOCK] NAME`, `status_of_proc [-p PIDFILE] DAEMON NAME` and
+`checkproc [-p PIDFILE] BINARY`, and `/var/lock/subsys/NAME` words; options override them.
+Paths are `str` decoded with os.fsdecode (lossless): they become command-line arguments.
+"""
+from __future__ import annotations
+
+import os
+import posixpath
+from collections.abc import Iterator
+from typing import NamedTuple
+
+from tree_sitter import Node
+
+from rewrite.parse import arguments, command_name, parse, text, unquote, walk
+
+SUBSYS = "/var/lock/subsys/"
+STATUS_COMMANDS = (b"status", b"status_of_proc", b"checkproc")
+PROG_VARS = (b"prog", b"NAME", b"name", b"PROG")
+BINARY_VARS = (b"DAEMON", b"daemon", b"exec", b"EXEC", b"BINARY", b"binary", b"DAEMON_BIN")
+PIDFILE_VARS = (b"pidfile", b"PIDFILE", b"pid_file", b"PID_FILE")
+LOCKFILE_VARS = (b"lockfile", b"LOCKFILE", b"lock_file", b"LOCK_FILE")
+# Where the sandbox keeps state, and what never needs a stub.
+STATE_DIRS = ("/run/", "/var/run/", "/var/lock/", "/tmp/", "/proc/", "/dev/", "/sys/")
+STUB_KINDS = {b"-x": "x", b"-d": "d", b"-e": "f", b"-f": "f", b"-r": "f", b"-s": "f", b"-w": "f"}
+
+
+class Targets(NamedTuple):
+    daemon: str  # the process name pidof and pgrep look for
+    binary: str  # where the fake daemon is placed
+    pidfile: str
+    lockfile: str
+    declared: bool = True  # the pid file is named by the script or an option, not a library default
+
+
+class Stub(NamedTuple):
+    kind: str  # x: an executable, d: a directory, f: a file
+    path: str
+
+
+Env = dict[bytes, bytes]
+
+
+def evaluate(node: Node, env: Env, unknown: bytes | None = None) -> bytes | None:
+    """The value of a word: literals, known variables, `${X-default}`, `$(basename X)`.
+
+    UNKNOWN stands in for what cannot be known (None: give up and return None).
+    """
+    literal = unquote(node)
+    if literal is not None:
+        return literal
+    if node.type in ("string", "concatenation"):
+        parts = []
+        for child in node.named_children:
+            part = text(child) if child.type == "string_content" else evaluate(child, env, unknown)
+            if part is None:
+                return None
+            parts.append(part)
+        return b"".join(parts)
+    if node.type == "simple_expansion":
+        return _lookup(node, env, unknown)
+    if node.type == "expansion":
+        return _expansion(node, env, unknown)
+    if node.type == "command_substitution":
+        return _basename_call(node, env, unknown)
+    return unknown
+
+
+def _lookup(node: Node, env: Env, unknown: bytes | None) -> bytes | None:
+    names = [c for c in node.named_children if c.type in ("variable_name", "special_variable_name")]
+    if not names:
+        return unknown
+    return env.get(text(names[0]), unknown)
+
+
+def _expansion(node: Node, env: Env, unknown: bytes | None) -> bytes | None:
+    ops = [text(c) for c in node.children if not c.is_named and c.type not in ("${", "}")]
+    if not ops:
+        return _lookup(node, env, unknown)
+    names = [c for c in node.named_children if c.type == "variable_name"]
+    defaults = [c for c in node.named_children if c.type != "variable_name"]
+    if names and ops[0] in (b"-", b":-", b"=", b":=") and len(defaults) == 1:
+        name = text(names[0])
+        return env[name] if name in env else evaluate(defaults[0], env, unknown)
+    return unknown
+
+
+def _basename_call(node: Node, env: Env, unknown: bytes | None) -> bytes | None:
+    commands = [c for c in node.named_children if c.type == "command"]
+    if len(commands) == 1 and command_name(commands[0]) == b"basename":
+        args = arguments(commands[0])
+        if len(args) == 1:
+            value = evaluate(args[0], env, None)
+            if value is not None:
+                return value.rstrip(b"/").rsplit(b"/", 1)[-1]
+    return unknown
+
+
+def assignments(root: Node, script_path: str) -> Env:
+    """Top-level assignments in order (`export X=...` too); `$0` is the script's sandbox path."""
+    env: Env = {b"0": os.fsencode(script_path)}
+    for node in root.children:
+        nodes = [node] if node.type == "variable_assignment" else (
+            [c for c in node.named_children if c.type == "variable_assignment"]
+            if node.type == "declaration_command" else [])
+        for assignment in nodes:
+            name, value = assignment.child_by_field_name("name"), assignment.child_by_field_name("value")
+            if name is not None and value is not None:
+                resolved = evaluate(value, env)
+                if resolved is not None:
+                    env[text(name)] = resolved
+    return env
+
+
+class _Call(NamedTuple):
+    name: bytes | None
+    binary: bytes | None
+    pidfile: bytes | None
+    lockfile: bytes | None
+
+
+def _status_calls(root: Node, env: Env) -> Iterator[_Call]:
+    """The arguments of each `status`, `status_of_proc` and `checkproc` call that names a daemon."""
+    for node in walk(root):
+        if node.type != "command" or command_name(node) not in STATUS_COMMANDS:
+            continue
+        words = [evaluate(a, env) for a in arguments(node)]
+        options: dict[bytes, bytes | None] = {}
+        while words and words[0] in (b"-p", b"-l", b"-b") and len(words) > 1:
+            options[words[0] or b""] = words[1]
+            words = words[2:]
+        words = [w for w in words if w is None or not w.startswith(b"-")]
+        if not words:
+            continue
+        name = words[-1] if command_name(node) != b"status_of_proc" or len(words) < 2 else words[1]
+        binary = words[0] if command_name(node) != b"status" else words[-1]
+        yield _Call(name, binary if binary and binary.startswith(b"/") else None,
+                    options.get(b"-p"), options.get(b"-l"))
+
+
+def _first(env: Env, names: tuple[bytes, ...]) -> bytes | None:
+    return next((env[n] for n in names if env.get(n)), None)
+
+
+def _base(value: bytes) -> bytes:
+    return value.rstrip(b"/").rsplit(b"/", 1)[-1]
+
+
+def infer(data: bytes, script_path: str, daemon: str | None = None, pidfile: str | None = None,
+          lockfile: str | None = None) -> Targets:
+    """Daemon, binary, pid file and lock file of a script's status operation; options win."""
+    root = parse(data).root_node
+    env = assignments(root, script_path)
+    call = next((c for c in _status_calls(root, env) if c.name), _Call(None, None, None, None))
+    paths = [v for k, v in env.items() if k != b"0" and v.startswith(b"/")] + [p for _, p in _tests(root, env)]
+    binary_var = _first(env, BINARY_VARS)
+    name = (os.fsencode(daemon) if daemon else None) or (_base(call.name) if call.name else None) \
+        or _first(env, PROG_VARS) or (_base(binary_var) if binary_var else None) \
+        or _subsys_name(root, env) or os.fsencode(posixpath.basename(script_path))
+    candidates = [p for p in [call.binary, call.name, binary_var] + paths
+                  if p and p.startswith(b"/") and _base(p) == name]
+    binary = next((p for p in candidates if _in_bin(p)), b"/usr/sbin/" + name)
+    pid = (os.fsencode(pidfile) if pidfile else None) or call.pidfile or _first(env, PIDFILE_VARS)
+    lock = os.fsencode(lockfile) if lockfile else _lock(call.lockfile, env, root, name)
+    return Targets(os.fsdecode(name), os.fsdecode(binary), os.fsdecode(pid or b"/var/run/" + name + b".pid"),
+                   os.fsdecode(lock), pid is not None)
+
+
+def _in_bin(path: bytes) -> bool:
+    """A program's path: its directory is a bin or sbin (`/usr/sbin`, `/opt/app/bin`)."""
+    return path.rsplit(b"/", 2)[-2:-1] in ([b"bin"], [b"sbin"])
+
+
+def library_targets(daemon: str | None, pidfile: str | None, lockfile: str | None) -> Targets:
+    """A functions library is exercised as `status httpd` (CONTRACT.md's example) unless told otherwise."""
+    name = daemon or "httpd"
+    return Targets(name, "/usr/sbin/" + name, pidfile or f"/var/run/{name}.pid", lockfile or SUBSYS + name,
+                   pidfile is not None)
+
+
+def _lock(option: bytes | None, env: Env, root: Node, name: bytes) -> bytes:
+    if option:  # Red Hat's `status -l NAME` looks in /var/lock/subsys/NAME
+        return option if option.startswith(b"/") else os.fsencode(SUBSYS) + option
+    found = _first(env, LOCKFILE_VARS)
+    if found:
+        return found
+    subsys = _subsys_name(root, env)
+    return os.fsencode(SUBSYS) + (subsys or name)
+
+
+def _subsys_name(root: Node, env: Env) -> bytes | None:
+    """NAME of the first `/var/lock/subsys/NAME` word the script mentions."""
+    marker = os.fsencode(SUBSYS)
+    for node in walk(root):
+        if node.type in ("word", "string", "concatenation") and marker in text(node):
+            value = evaluate(node, env)
+            if value and value.startswith(marker) and len(value) > len(marker) and b"/" not in value[len(marker):]:
+                return value[len(marker):]
+    return None
+
+
+def _tests(root: Node, env: Env) -> Iterator[tuple[str, bytes]]:
+    """(kind, path) for `[ -x P ]`, `test -f P`, `[[ -d P ]]`; unknown variables read as empty."""
+    for node in walk(root):
+        if node.type == "unary_expression":
+            operator = node.child_by_field_name("operator")
+            operands = [c for c in node.named_children if c.type != "test_operator"]
+            if operator is not None and text(operator) in STUB_KINDS and len(operands) == 1:
+                value = evaluate(operands[0], env, b"")
+                if value:
+                    yield STUB_KINDS[text(operator)], value
+        elif node.type == "command" and command_name(node) in (b"test", b"["):
+            args = arguments(node)
+            for op, operand in zip(args, args[1:]):
+                if text(op) in STUB_KINDS:
+                    value = evaluate(operand, env, b"")
+                    if value:
+                        yield STUB_KINDS[text(op)], value
+
+
+def _sourced(root: Node, env: Env) -> Iterator[bytes]:
+    for node in walk(root):
+        if node.type == "command" and command_name(node) in (b".", b"source"):
+            args = arguments(node)
+            if args:
+                value = evaluate(args[0], env, b"")
+                if value:
+                    yield value
+
+
+def stubs(data: bytes, script_path: str, targets: Targets, skip: tuple[str, ...] = ()) -> tuple[Stub, ...]:
+    """Stub files for the paths a script tests or sources, so it reaches its status logic.
+
+    Left out: state directories (/run, /var/run, /var/lock, /tmp, ...), the pid and lock files,
+    any `functions` library, the paths in SKIP (and below them), relative and directory-like paths.
+    """
+    root = parse(data).root_node
+    env = assignments(root, script_path)
+    found = list(_tests(root, env)) + [("f", p) for p in _sourced(root, env)]
+    result: dict[str, Stub] = {}
+    for kind, raw in found:
+        path = posixpath.normpath(os.fsdecode(raw))
+        if (not raw.startswith(b"/") or raw.endswith(b"/") or _base(raw) == b"functions"
+                or path in (targets.pidfile, targets.lockfile)
+                or path == targets.binary or _under(path, STATE_DIRS) or _under(path, skip) or path in skip):
+            continue
+        if path not in result or kind == "x":
+            result[path] = Stub(kind, path)
+    return tuple(result.values())
+
+
+def _under(path: str, prefixes: tuple[str, ...]) -> bool:
+    return any(path.startswith(p.rstrip("/") + "/") for p in prefixes)

@@ -1,0 +1,154 @@
+"""Daemon, binary, pid file, lock file and stubs inferred from a script's text (no sandbox needed)."""
+from __future__ import annotations
+
+import pytest
+
+from corpus_cases import INPUT, REPO
+from rewrite.targets import Stub, Targets, infer, library_targets, stubs
+
+INIT = "/etc/rc.d/init.d/"
+
+
+def _corpus(name: str) -> Targets:
+    return infer((REPO / INPUT / name).read_bytes(), INIT + name.rsplit("/", 1)[-1])
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        pytest.param("redhat-2010/httpd", Targets("httpd", "/usr/sbin/httpd", "/var/run/httpd/httpd.pid",
+                                                  "/var/lock/subsys/httpd", True),
+                     id="status -p ${pidfile} $httpd, pidfile=${PIDFILE-...}"),
+        pytest.param("redhat-2010/haproxy", Targets("haproxy", "/usr/sbin/haproxy", "/var/run/haproxy.pid",
+                                                    "/var/lock/subsys/haproxy", True),
+                     id="prog=$(basename $exec), -l given as a path"),
+        pytest.param("redhat-2010/redis", Targets("redis-server", "/usr/sbin/redis-server",
+                                                  "/var/run/redis/redis.pid", "/var/lock/subsys/redis", True),
+                     id="prog=$(basename $redis)"),
+        pytest.param("redhat-2010/tomcat", Targets("tomcat", "/usr/sbin/tomcat", "/var/run/tomcat.pid",
+                                                   "/var/lock/subsys/tomcat", True),
+                     id="NAME=$(basename $0), CATALINA_PID"),
+        pytest.param("redhat-2010/ntpd", Targets("ntpd", "/usr/sbin/ntpd", "/var/run/ntpd.pid",
+                                                 "/var/lock/subsys/ntpd", True),
+                     id="binary from [ -x /usr/sbin/ntpd ]"),
+        pytest.param("redhat-2004/httpd", Targets("httpd", "/usr/sbin/httpd", "/var/run/httpd.pid",
+                                                  "/var/lock/subsys/httpd", False),
+                     id="status httpd: the library's default pid file, not declared"),
+        pytest.param("redhat-2004/named", Targets("named", "/usr/sbin/named", "/var/run/named.pid",
+                                                  "/var/lock/subsys/named", False),
+                     id="binary in sbin, not /etc/sysconfig/named"),
+        pytest.param("redhat-2007/postgresql", Targets("postmaster", "/usr/bin/postmaster",
+                                                       "/var/run/postmaster.5432.pid",
+                                                       "/var/lock/subsys/postgresql", True),
+                     id="status -p /var/run/postmaster.${PGPORT}.pid postmaster"),
+        pytest.param("redhat-2007/vsftpd", Targets("vsftpd", "/usr/sbin/vsftpd", "/var/run/vsftpd.pid",
+                                                   "/var/lock/subsys/vsftpd", False),
+                     id="lock file from /var/lock/subsys/$prog"),
+        pytest.param("handmade/myapp", Targets("myapp", "/opt/myapp/bin/myapp", "/var/run/myapp.pid",
+                                               "/var/lock/subsys/myapp", True),
+                     id="own status logic: NAME, DAEMON, PIDFILE"),
+        pytest.param("handmade/knotd", Targets("knotd", "/usr/sbin/knotd", "/var/run/knot/knot.pid",
+                                               "/var/lock/subsys/knotd", True), id="knotd"),
+    ],
+)
+def test_infer_corpus(name, expected):
+    assert _corpus(name) == expected
+
+
+def test_options_override():
+    data = (REPO / INPUT / "redhat-2010/httpd").read_bytes()
+    assert infer(data, INIT + "httpd", daemon="apache2", pidfile="/run/a.pid", lockfile="/run/lock/a") == \
+        Targets("apache2", "/usr/sbin/apache2", "/run/a.pid", "/run/lock/a", True)
+
+
+@pytest.mark.parametrize(
+    "script, expected",
+    [
+        pytest.param(b'status_of_proc -p /run/xd.pid /usr/sbin/xd xd-display\n',
+                     Targets("xd-display", "/usr/sbin/xd-display", "/run/xd.pid", "/var/lock/subsys/xd-display",
+                             True), id="status_of_proc -p PIDFILE DAEMON NAME"),
+        pytest.param(b'checkproc -p /run/yd.pid /usr/sbin/yd\n',
+                     Targets("yd", "/usr/sbin/yd", "/run/yd.pid", "/var/lock/subsys/yd", True),
+                     id="checkproc -p PIDFILE BINARY"),
+        pytest.param(b'status -l zlock zd\n',
+                     Targets("zd", "/usr/sbin/zd", "/var/run/zd.pid", "/var/lock/subsys/zlock", False),
+                     id="status -l NAME: Red Hat looks in /var/lock/subsys/NAME"),
+        pytest.param(b'case "$1" in status) echo hi ;; esac\n',
+                     Targets("s", "/usr/sbin/s", "/var/run/s.pid", "/var/lock/subsys/s", False),
+                     id="nothing known: the script's own name"),
+        pytest.param(b'DAEMON=/usr/local/sbin/qd\nPIDFILE=${QD_PID:-/run/qd.pid}\n',
+                     Targets("qd", "/usr/local/sbin/qd", "/run/qd.pid", "/var/lock/subsys/qd", True),
+                     id="${X:-default}, name from DAEMON"),
+    ],
+)
+def test_infer_forms(script, expected):
+    assert infer(script, INIT + "s") == expected
+
+
+def test_library_targets():
+    assert library_targets(None, None, None) == Targets("httpd", "/usr/sbin/httpd", "/var/run/httpd.pid",
+                                                        "/var/lock/subsys/httpd", False)
+    assert library_targets("sshd", "/run/sshd.pid", None).declared
+
+
+def test_stubs_kinds_and_exclusions():
+    script = b"""#!/bin/sh
+. /etc/rc.d/init.d/functions
+. /etc/sysconfig/network
+CONF=/etc/qd/qd.conf
+[ -x /usr/sbin/qd ] || exit 5
+[ -x /usr/sbin/qd-helper ] || exit 5
+test -f $CONF || exit 6
+[[ -d /var/lib/qd ]] || exit 1
+[ -f /var/run/qd.pid ] && echo pidfile
+[ -f /var/lock/subsys/qd ] && echo lock
+[ -f relative/path ] && echo relative
+[ -r "$UNKNOWN/etc/qd.extra" ] && echo unknown-prefix
+[ -s /etc/ha.d/resource.d/other ] && echo deploy
+"""
+    targets = infer(script, INIT + "qd")
+    assert targets.binary == "/usr/sbin/qd"
+    assert set(stubs(script, INIT + "qd", targets, skip=("/etc/ha.d/resource.d",))) == {
+        Stub("f", "/etc/sysconfig/network"), Stub("x", "/usr/sbin/qd-helper"), Stub("f", "/etc/qd/qd.conf"),
+        Stub("d", "/var/lib/qd"), Stub("f", "/etc/qd.extra")}
+
+
+@pytest.mark.parametrize(
+    "word, expected",
+    [
+        pytest.param(b'"$X/a"', b"/x/a", id="string with a known variable"),
+        pytest.param(b"${X}b", b"/xb", id="concatenation"),
+        pytest.param(b"${UNSET-/d}", b"/d", id="default"),
+        pytest.param(b"${X:-/d}", b"/x", id="default not needed"),
+        pytest.param(b"$(basename $X)", b"x", id="basename"),
+        pytest.param(b"$(basename $Y)", None, id="basename of an unknown"),
+        pytest.param(b"$(date)", None, id="another command"),
+        pytest.param(b"${X:1}", None, id="substring"),
+        pytest.param(b"${#X}", None, id="length"),
+        pytest.param(b"$((1 + 2))", None, id="arithmetic"),
+        pytest.param(b'"$Y/a"', None, id="unknown variable"),
+        pytest.param(b"$@", None, id="special parameter"),
+    ],
+)
+def test_evaluate(word, expected):
+    from rewrite.parse import parse
+    from rewrite.targets import evaluate
+
+    root = parse(b"X=/x\nv=" + word + b"\n").root_node
+    value = root.children[1].child_by_field_name("value")
+    assert evaluate(value, {b"X": b"/x"}) == expected
+
+
+def test_stub_forms_the_scanner_skips():
+    script = b"""#!/bin/sh
+[ -f ]
+[ -f "$UNSET" ] && echo empty
+test -f
+test -f "$UNSET"
+test -d /var/lib/qd
+.
+. "$UNSET"
+X=$(date)
+"""
+    targets = infer(script, INIT + "qd")
+    assert stubs(script, INIT + "qd", targets) == (Stub("d", "/var/lib/qd"),)
