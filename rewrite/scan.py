@@ -52,6 +52,7 @@ class Output:
     role: str  # status | preamble | trailer | blank
     in_loop: bool
     printer_outcome: str | None = None
+    exit: Exit | None = None  # where the branch's exit code is set, for the LSB fixes
     line: Span = Span(0, 0)  # what a rewritten line replaces: the command and any words after redirections
     keep: bytes = b""  # the redirections to keep after a rewritten line
     literals: tuple[tuple[Span, bytes], ...] = ()  # literal pieces of the message, rewordable
@@ -411,9 +412,18 @@ def _redirect_stream(redirect: Node, stream: str) -> str:
 BRANCH_ENDS = frozenset((b"then", b"else", b"do", b"{", b"(", b")", b"in", b";;", b"elif", b"fi", b"esac", b"done", b"}"))
 
 
+class Exit(NamedTuple):
+    """Where a status branch's exit code is set, in the branch itself, for an LSB fix."""
+
+    kind: str  # literal (`exit 0`: the number) | bare (`return`) | missing (falls through)
+    span: Span  # literal: the number; bare and missing: where the code goes
+    word: bytes  # b"return" in a function, b"exit" in a case arm
+
+
 class Continuation(NamedTuple):
     definite: bool  # False: more status logic follows (the output is a preamble)
     code: int | None
+    exit: Exit | None = None
 
 
 class _Flow:
@@ -430,11 +440,13 @@ class _Flow:
         env: dict[bytes, int | None] = {}
         cur = stmt
         up = self.w.tree_index.parent
+        tail = self._tail(stmt)
+        left = False  # the walk left the case arm: a terminator found now is not the branch's own
         while up(cur) is not None:
             parent = up(cur)
             assert parent is not None
             if cur.type == "case_item":
-                cur = parent  # after `;;` bash goes on after `esac`, not into the next arm
+                cur, left = parent, True  # after `;;` bash goes on after `esac`, not into the next arm
                 continue
             siblings = parent.children[_index(parent, cur) + 1:]
             skip_next = False
@@ -454,13 +466,14 @@ class _Flow:
                     continue
                 verdict = self._step(path, sib, env, last)
                 if isinstance(verdict, Continuation):
-                    return verdict
+                    exit_ = verdict.exit if not left else _missing(tail, b"exit")
+                    return verdict._replace(exit=exit_ if verdict.definite else None)
                 last = verdict
             grand = up(parent)
             if parent.type == "compound_statement" and grand is not None and grand.type == "function_definition":
-                return Continuation(True, last)
+                return Continuation(True, last, _missing(tail, b"return"))
             if parent.type == "program":
-                return Continuation(True, last)
+                return Continuation(True, last, _missing(tail, b"exit") if left else None)
             if parent.type == "do_group":
                 return Continuation(True, None)  # the loop prints again: a list, see in_loop
             cur = parent
@@ -471,7 +484,12 @@ class _Flow:
         inner = _statement_command(sib)
         if inner is not None and command_name(inner) in TERMINATORS:
             args = arguments(inner)
-            return Continuation(True, _code(args[0], env, last) if args else last)
+            word = text(inner.children[0])
+            if not args:
+                return Continuation(True, last, Exit("bare", Span(inner.end_byte, inner.end_byte), word))
+            literal = args[0].type == "number"
+            exit_ = Exit("literal", Span(args[0].start_byte, args[0].end_byte), word) if literal else None
+            return Continuation(True, _code(args[0], env, last), exit_)
         if sib.type == "variable_assignment":
             name, value = sib.child_by_field_name("name"), sib.child_by_field_name("value")
             if name is not None and value is not None:
@@ -488,6 +506,23 @@ class _Flow:
             return Continuation(True, None)
         return None
 
+    def _tail(self, stmt: Node) -> Span | None:
+        """Where a missing `exit N` goes: after the last statement of STMT's branch (not in a list)."""
+        parent = self.w.tree_index.parent(stmt)
+        if parent is None or parent.type not in ("if_statement", "elif_clause", "else_clause", "case_item",
+                                                 "compound_statement", "program") or stmt.type == "redirected_statement" \
+                and any(c.type == "heredoc_redirect" for c in stmt.children):
+            return None
+        last = stmt
+        for sib in parent.children[_index(parent, stmt) + 1:]:
+            if not sib.is_named and text(sib) in BRANCH_ENDS | {b"elif", b"else", b";;"}:
+                break
+            if sib.is_named and sib.type not in ("comment", "elif_clause", "else_clause"):
+                last = sib
+            elif sib.type in ("elif_clause", "else_clause"):
+                break
+        return Span(last.end_byte, last.end_byte)
+
     def before_printed(self, path: str, stmt: Node) -> bool:
         """Did an output statement or a printing call run just before STMT in its branch?"""
         parent = self.w.tree_index.parent(stmt)
@@ -502,6 +537,10 @@ class _Flow:
             if key in self.output_stmts or key in self.call_stmts:
                 return True
         return False
+
+
+def _missing(tail: Span | None, word: bytes) -> Exit | None:
+    return Exit("missing", tail, word) if tail is not None else None
 
 
 def _index(parent: Node, child: Node) -> int:
@@ -759,9 +798,10 @@ def _output(walker: _Walker, flow: _Flow, ctx: Context, node: Node, kind: str, s
         written, rendered, translated, unbounded = text(node), b"", False, False
     role = "redirected"
     code = None
+    exit_ = None
     if ctx.stream == "stdout":
         after = flow.after(ctx.path, stmt, None if kind == "external" else 0)
-        code = after.code
+        code, exit_ = after.code, after.exit
         if kind == "state":
             role = "status"  # `rc_status -v` prints the state line itself, whatever came before
         elif kind != "external" and not rendered.strip() and not translated:
@@ -775,8 +815,8 @@ def _output(walker: _Walker, flow: _Flow, ctx: Context, node: Node, kind: str, s
     message = kind == "echo" or (kind == "printer" and walker.printers[name].text is None)
     literals, dollars = _pieces(args if message else _printf_format(args) if kind == "printf" else [])
     return Output(ctx.path, Span(node.start_byte, node.end_byte), kind, name, written, rendered, translated,
-                  unbounded, ctx.stream, code, role, ctx.in_loop, printer_outcome, line, keep if extra else b"",
-                  literals, dollars)
+                  unbounded, ctx.stream, code, role, ctx.in_loop, printer_outcome, exit_, line,
+                  keep if extra else b"", literals, dollars)
 
 
 def _redirect_words(stmt: Node) -> tuple[list[Node], bytes]:

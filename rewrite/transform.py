@@ -46,6 +46,9 @@ RULES: dict[str, str] = {
     "HB020": "output-before-status-line",
     "HB021": "external-output-on-status-path",
     "HB030": "library-status-breaks-contract",
+    "HB060": "status-exit-code-wrong",
+    "HB061": "status-exit-code-bare",
+    "HB062": "status-exit-code-missing",
     "HB040": "status-from-external-program",
     "HB041": "status-prints-a-list",
     "HB042": "no-status-output",
@@ -196,7 +199,48 @@ def wrapper_needed(output: Output, settings: Settings) -> Iterator[Finding]:
                        "needs a wrapper", UNKNOWN, wrapper=True)
 
 
-RULES_BY_OUTPUT = (running_line, stopped_line, extra_output, wrapper_needed)
+# ---------------------------------------------------------------- LSB exit codes
+
+_STALE_PID = re.compile(rb"pid ?file exists|stale pid|pid ?file (is )?stale", re.IGNORECASE)
+_STALE_LOCK = re.compile(rb"subsys locked|lock ?file exists|stale lock|lock ?file (is )?stale", re.IGNORECASE)
+
+
+def lsb_code(output: Output) -> int | None:
+    """The LSB status code a message asks for: running 0, stale pid file 1, stale lock 2, stopped 3."""
+    meaning = text_outcome(output.rendered)
+    if meaning == RUNNING:
+        return 0
+    if meaning != STOPPED:
+        return None
+    if _STALE_PID.search(output.rendered):
+        return 1
+    return 2 if _STALE_LOCK.search(output.rendered) else 3
+
+
+def exit_code(output: Output, settings: Settings) -> Iterator[Finding]:
+    """HB060-HB062: a status branch whose message is clear exits with that state's LSB code."""
+    if output.role != "status" or output.kind not in ("echo", "printf", "printer") or output.exit is None:
+        return
+    if output.kind == "printer" and not output.literals:
+        return  # echo_success and friends: the message is fixed, the branch's meaning is not
+    wanted = lsb_code(output)
+    if wanted is None or output.code == wanted:
+        return
+    where, word = output.exit.span, output.exit.word
+    got = "no code" if output.code is None else f"{output.code}"
+    if output.exit.kind == "literal":
+        yield _finding("HB060", output, f"says {outcome(output)} but exits {got}: LSB wants {wanted}", outcome(output),
+                       (Edit(where.start, where.end, b"%d" % wanted, "HB060"),))
+    elif output.exit.kind == "bare":
+        yield _finding("HB061", output, f"a bare {word.decode()} after it exits {got}: LSB wants {wanted}",
+                       outcome(output), (Edit(where.start, where.end, b" %d" % wanted, "HB061"),))
+    else:
+        yield _finding("HB062", output, f"its branch ends with no {word.decode()} (exits {got}): LSB wants "
+                       f"{wanted}", outcome(output), (Edit(where.start, where.end, b"; %s %d" % (word, wanted),
+                                                             "HB062"),))
+
+
+RULES_BY_OUTPUT = (running_line, stopped_line, extra_output, wrapper_needed, exit_code)
 
 
 def findings_for(scan: Scan, path: str, settings: Settings) -> list[Finding]:

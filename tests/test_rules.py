@@ -413,14 +413,14 @@ def test_every_rule_is_in_the_readme_table():
             b'\tif [ -f /var/run/foo.pid ]; then\n'
             b'\t\techo "running"\n'
             b'\telif [ -f /var/lock/subsys/foo ]; then\n'
-            b'\t\techo "foo dead but subsys locked"\n'
+            b'\t\techo "foo dead but subsys locked"; exit 2\n'
             b'\telse\n'
-            b'\t\techo "foo is stopped"\n'
+            b'\t\techo "foo is stopped"; exit 3\n'
             b'\tfi\n'
             b'\t;;\n'
             b'esac\n',
-            ('HB001', 'HB010'),
-            id='HB001+HB010: if/elif/else branches',
+            ('HB001', 'HB010', 'HB062', 'HB062'),
+            id='HB001+HB010: if/elif/else branches; stopped branches fall through: HB062',
         ),
         pytest.param(
             b'case "$1" in\n'
@@ -671,12 +671,12 @@ def test_every_rule_is_in_the_readme_table():
             b'status)\n'
             b'\tcase "$RC" in\n'
             b'\t0) echo "running" ;;\n'
-            b'\t*) echo "foo is stopped" ;;\n'
+            b'\t*) echo "foo is stopped"; exit 3 ;;\n'
             b'\tesac\n'
             b'\t;;\n'
             b'esac\n',
-            ('HB001', 'HB010'),
-            id='inner case: each arm ends at ;;',
+            ('HB001', 'HB010', 'HB062'),
+            id='inner case: each arm ends at ;; (the stopped one gets its exit 3)',
         ),
         pytest.param(
             b'case "$1" in\n'
