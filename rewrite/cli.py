@@ -53,6 +53,9 @@ _wrap_options = (
                       "(default: the directory each was read from)."),
     click.option("--trust-exit-codes", is_flag=True,
                  help="Wrap a script even when its status exit codes do not look LSB-like."),
+    click.option("--lsb-wrapper", is_flag=True,
+                 help="Wrap every script in LSB mode: status judged by its words and mapped to 0/1/2/3, "
+                      "start on a running and stop on a stopped service succeed."),
 )
 
 
@@ -113,7 +116,7 @@ def scan(ctx: click.Context, paths: tuple[str, ...], deploy_dir: str, word: str,
 @click.pass_context
 def patch(ctx: click.Context, paths: tuple[str, ...], dest: str, deploy_dir: str, word: str, dry_run: bool,
           force: bool, backup: bool, interactive: bool, check_outputs: bool, original_dir: str | None,
-          trust_exit_codes: bool) -> None:
+          trust_exit_codes: bool, lsb_wrapper: bool) -> None:
     """Write patched copies of init scripts (and the functions library) plus their diffs into DEST.
 
     Inputs are never modified. With --functions and no PATHS, only the library is patched. An output
@@ -122,7 +125,7 @@ def patch(ctx: click.Context, paths: tuple[str, ...], dest: str, deploy_dir: str
     alone = tuple(ctx.meta.get("libraries", {}).values())
     if not paths and not alone:
         raise click.UsageError("give script paths, or --functions FILE to patch the library alone")
-    settings = Settings(word.encode(), deploy_dir, trust_exit_codes, original_dir)
+    settings = Settings(word.encode(), deploy_dir, trust_exit_codes, original_dir, lsb_wrapper)
     results, libraries = _run(ctx, paths or alone, settings)
     _report_errors(results)
     todo = _planned(ctx, results, libraries, dest)
@@ -149,11 +152,13 @@ def patch(ctx: click.Context, paths: tuple[str, ...], dest: str, deploy_dir: str
 @_wrapping
 @click.pass_context
 def diff_command(ctx: click.Context, paths: tuple[str, ...], deploy_dir: str, word: str,
-                 output: str | None, color: str, original_dir: str | None, trust_exit_codes: bool) -> None:
+                 output: str | None, color: str, original_dir: str | None, trust_exit_codes: bool,
+                 lsb_wrapper: bool) -> None:
     """The combined diff of everything `patch` would do, for review: one section per file, each
     headed by the original's path and SHA-256 (a line `patch` and `git apply` skip).
     """
-    results, libraries = _run(ctx, paths, Settings(word.encode(), deploy_dir, trust_exit_codes, original_dir))
+    results, libraries = _run(ctx, paths, Settings(word.encode(), deploy_dir, trust_exit_codes, original_dir,
+                                                   lsb_wrapper))
     _report_errors(results)
     series = b"".join(p.review for p in _planned(ctx, results, libraries, DEPLOY_DIR))
     if output is not None:

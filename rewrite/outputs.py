@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from rewrite.deploy import Planned
-from rewrite.pipeline import NEEDS_WRAPPER, PATCHABLE, FileResult
+from rewrite.pipeline import PATCHABLE, FileResult
 from rewrite.review import section
 
 
@@ -30,7 +30,7 @@ def plan_outputs(results: Sequence[FileResult], dest: str, libraries: dict[str, 
     wanted += [r for r in results if r.kind != "library"]
     outputs: dict[str, Output] = {}
     for result in wanted:
-        if result.state != PATCHABLE and not (result.state == NEEDS_WRAPPER and result.wrapped):
+        if result.state != PATCHABLE and not result.wrapped:
             continue
         previous = outputs.get(result.name)
         if previous is not None and os.path.realpath(previous.result.path) != os.path.realpath(result.path):

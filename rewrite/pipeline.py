@@ -168,7 +168,7 @@ def _judge(path: str, data: bytes, mode: int, tree: Tree, library: tuple[Library
             and not _calls_status(scan, library):
         findings.append(Finding("HB042", scan.entries[0].start, scan.entries[0].start,
                                 "status path prints no state: needs a wrapper", "unknown", None, b"", (), True))
-    return _plan(base, tuple(sorted(findings, key=lambda f: (f.start, f.rule))), settings)
+    return _lsb_wrap(_plan(base, tuple(sorted(findings, key=lambda f: (f.start, f.rule))), settings), settings)
 
 
 def _calls_status(scan: Scan, library: tuple[Library, FileResult] | None) -> bool:
@@ -207,13 +207,21 @@ def _wrap(result: FileResult, settings: Settings) -> FileResult:
     """A script no edit can fix gets a wrapper answering status from its exit code, if they are LSB."""
     if result.kind != "script":
         return result
-    refusal = None if settings.trust_exit_codes else lsb_refusal(result.outputs)
+    refusal = None if settings.trust_exit_codes or settings.lsb_wrapper else lsb_refusal(result.outputs)
     if refusal is not None:
         return _replace(result, reason=f"{result.reason}; no wrapper: {refusal} (--trust-exit-codes wraps it anyway)")
     original = os.path.join(settings.original_dir, os.path.basename(result.path)) if settings.original_dir \
         else os.path.abspath(result.path)
-    wrapper = render_wrapper(original, result.reason, settings.word)
+    wrapper = render_wrapper(original, result.reason, settings.word, settings.lsb_wrapper)
     return _replace(result, patched=wrapper, diff=new_file_diff(wrapper, result.name), wrapped=True)
+
+
+def _lsb_wrap(result: FileResult, settings: Settings) -> FileResult:
+    """--lsb-wrapper: every script with a status operation is wrapped in LSB mode instead."""
+    if not settings.lsb_wrapper or result.kind != "script" or result.state not in (COMPLIANT, PATCHABLE):
+        return result
+    reason = "wrapped in LSB mode on request (--lsb-wrapper): status judged by its words, start and stop idempotent"
+    return _wrap(_replace(result, reason=reason, patched=None, diff=b"", rewired=False), settings)
 
 
 def _replace(result: FileResult, **changes: object) -> FileResult:

@@ -22,6 +22,7 @@ class Settings(NamedTuple):
     deploy_dir: str = "/etc/ha.d/resource.d"
     trust_exit_codes: bool = False  # wrap scripts even when their status exit codes look non-LSB
     original_dir: str | None = None  # where originals live when deployed (a wrapper runs them there)
+    lsb_wrapper: bool = False  # wrap every script in an LSB-mode wrapper (text-judged status, idempotent start/stop)
 
 
 class Finding(NamedTuple):

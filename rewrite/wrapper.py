@@ -26,9 +26,12 @@ def lsb_refusal(outputs: Sequence[Output]) -> str | None:
     return None
 
 
-def render_wrapper(original: str, reason: str, word: bytes) -> bytes:
-    """The wrapper script for ORIGINAL (its absolute path where it will be deployed)."""
-    path = original
-    template = environment().get_template("wrapper.sh.j2")
-    return template.render(original=path, original_quoted=shlex.quote(path), reason=reason,
+def render_wrapper(original: str, reason: str, word: bytes, lsb: bool = False) -> bytes:
+    """The wrapper script for ORIGINAL (its absolute path where it will be deployed).
+
+    LSB: judge the original's status by its words and make start and stop idempotent
+    (wrapper-lsb.sh.j2), for scripts whose exit codes no edit can make LSB-correct.
+    """
+    template = environment().get_template("wrapper-lsb.sh.j2" if lsb else "wrapper.sh.j2")
+    return template.render(original=original, original_quoted=shlex.quote(original), reason=reason,
                            word=word.decode(), version=__version__).encode()

@@ -14,6 +14,7 @@ import pytest
 
 from corpus_cases import EXPECTED, INPUT, OPTIONS, REPO, families, inputs, patch_args, scan_args
 from rewrite.cli import main
+from rewrite.diffs import parse_diff
 
 
 @pytest.fixture(autouse=True)
@@ -82,14 +83,13 @@ def test_output_passes_bash_n_when_input_does(original, patched, diff):
 @pytest.mark.parametrize(("original", "patched", "diff"), list(_patched_pairs(wrappers=False)))
 def test_only_edited_lines_differ(original, patched, diff):
     """Every line outside the hunks' -/+ lines is byte-identical (CRLF, Latin-1, no final newline)."""
-    old, new = original.read_bytes(), patched.read_bytes()
-    removed = [l[1:] for l in diff.read_bytes().split(b"\n") if l.startswith(b"-") and not l.startswith(b"---")]
-    added = [l[1:] for l in diff.read_bytes().split(b"\n") if l.startswith(b"+") and not l.startswith(b"+++")]
+    old, new = original.read_bytes().split(b"\n"), patched.read_bytes().split(b"\n")
+    (patch,) = parse_diff(diff.read_bytes())
+    removed = {line.source_line_no - 1 for hunk in patch for line in hunk if line.is_removed}
+    added = {line.target_line_no - 1 for hunk in patch for line in hunk if line.is_added}
     assert len(removed) == len(added)
-    kept_old = [l for l in old.split(b"\n") if l not in removed]
-    kept_new = [l for l in new.split(b"\n") if l not in added]
-    assert kept_old == kept_new
-    assert old.endswith(b"\n") == new.endswith(b"\n")
+    assert [l for i, l in enumerate(old) if i not in removed] == [l for i, l in enumerate(new) if i not in added]
+    assert original.read_bytes().endswith(b"\n") == patched.read_bytes().endswith(b"\n")
 
 
 @pytest.mark.parametrize("family", families())

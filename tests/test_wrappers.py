@@ -157,3 +157,70 @@ def test_config_haresources_line(capsys):
 def test_config_rejects_bad_names_and_durations(argv, capsys):
     assert main(["config", *argv]) == 2
     assert "Invalid value" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------- LSB mode
+
+LOGGING = b"""#!/bin/sh
+# logs every call; status prints $STATUS_TEXT and exits $STATUS_CODE; start and stop fail
+printf '%s|' "$@" >> "$CALLS"; echo >> "$CALLS"
+for op in "$@"; do :; done
+case "$op" in
+  status) echo "$STATUS_TEXT"; exit "${STATUS_CODE:-0}" ;;
+  start|stop) exit 1 ;;
+  *) echo "other: $*" ;;
+esac
+"""
+
+
+@pytest.fixture
+def lsb_wrapped(tmp_path):
+    original = _script(tmp_path / "svc", LOGGING)
+    assert main(["patch", "--lsb-wrapper", "--dest", str(tmp_path / "D"), str(original)]) == 1
+    return tmp_path / "D" / "svc", tmp_path / "calls"
+
+
+def _run(wrapper, calls, args, **env):
+    run = subprocess.run([str(wrapper), *args], capture_output=True, timeout=10,
+                         env={"PATH": "/usr/bin:/bin", "CALLS": str(calls), **env})
+    return run.stdout, run.returncode
+
+
+@pytest.mark.parametrize(("text", "code", "stdout", "status"), (
+    ("svc is running", "0", b"running\n", 0),
+    ("svc is not running", "0", b"stopped\n", 3),  # the seed's case: status always exits 0
+    ("svc dead but pid file exists", "0", b"stopped\n", 1),
+    ("svc dead but subsys locked", "0", b"stopped\n", 2),
+    ("", "3", b"stopped\n", 3),  # prints nothing: a code within LSB's range is kept
+    ("", "0", b"running\n", 0),
+    ("gibberish", "0", b"stopped\n", 3),
+))
+def test_lsb_wrapper_status_maps_the_verdict(lsb_wrapped, text, code, stdout, status):
+    wrapper, calls = lsb_wrapped
+    assert _run(wrapper, calls, ["10.0.0.1", "status"], STATUS_TEXT=text, STATUS_CODE=code) == (stdout, status)
+    assert calls.read_text() == "10.0.0.1|status|\n"
+
+
+def test_lsb_wrapper_start_on_running_succeeds_without_the_original(lsb_wrapped):
+    wrapper, calls = lsb_wrapped
+    assert _run(wrapper, calls, ["start"], STATUS_TEXT="svc is running") == (b"", 0)
+    assert calls.read_text() == "status|\n"
+    assert _run(wrapper, calls, ["start"], STATUS_TEXT="svc is stopped", STATUS_CODE="3")[1] == 1  # really starts
+
+
+def test_lsb_wrapper_stop_on_stopped_succeeds_after_running_the_original(lsb_wrapped):
+    wrapper, calls = lsb_wrapped
+    assert _run(wrapper, calls, ["stop"], STATUS_TEXT="svc is stopped", STATUS_CODE="3") == (b"", 0)
+    assert calls.read_text() == "status|\nstop|\n"
+    assert _run(wrapper, calls, ["stop"], STATUS_TEXT="svc is running")[1] == 1  # a real failure stays one
+
+
+def test_lsb_wrapper_passes_other_operations(lsb_wrapped):
+    wrapper, calls = lsb_wrapped
+    assert _run(wrapper, calls, ["a b", "reload"]) == (b"other: a b reload\n", 0)
+
+
+def test_lsb_wrapper_rescans_compliant_and_passes_sh_n(lsb_wrapped, capsys):
+    wrapper, _ = lsb_wrapped
+    subprocess.run(["sh", "-n", str(wrapper)], check=True)
+    assert main(["scan", str(wrapper)]) == 0
