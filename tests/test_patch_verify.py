@@ -18,7 +18,8 @@ def test_patched_outputs_verify_in_every_state(tmp_path, capsys):
 
 
 def test_an_output_still_judged_wrong_is_reported(tmp_path, capsys):
-    """The text is fixed, but the stopped branch exits 0: lsb still reads it as running."""
+    """Text and exit codes are fixed, but the script only tests that its pid file exists: with a
+    stale pid file it still says running, which no edit of its words can mend."""
     script = tmp_path / "sloppy"
     script.write_bytes(b'#!/bin/sh\nPIDFILE=/var/run/sloppy.pid\ncase "$1" in\n  status)\n'
                        b'    if [ -f $PIDFILE ]; then echo "sloppy is running"; exit 0; fi\n'
@@ -26,5 +27,5 @@ def test_an_output_still_judged_wrong_is_reported(tmp_path, capsys):
     script.chmod(0o755)
     assert main(["patch", "--verify", "--dest", str(tmp_path / "D"), str(script)]) == 1
     err = capsys.readouterr().err
-    assert f"{tmp_path / 'D' / 'sloppy'}: stopped: wrong for lsb: stdout 'sloppy is stopped'" in err
+    assert f"{tmp_path / 'D' / 'sloppy'}: dead-pidfile: wrong for rm, lrmd, lsb: stdout 'sloppy is running'" in err
     assert "Verified 1 file: 0 right in every state, 1 not\n" in err
