@@ -3,10 +3,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import lru_cache
-from typing import NamedTuple
 
 import tree_sitter_bash
-from tree_sitter import Language, Node, Parser, Tree
+from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree
 
 
 @lru_cache(maxsize=1)
@@ -77,36 +76,65 @@ def unquote(node: Node) -> bytes | None:
     return None
 
 
-class Index(NamedTuple):
-    """One pass over a tree: parent links and nodes of chosen types, in source order.
+class Index:
+    """Nodes of chosen types (found by a tree-sitter query, in C) and parent links on demand.
 
-    tree-sitter's Node.parent walks down from the root on every call; climbing a 10,000-deep
-    tree that way is quadratic, so climbs use these links instead.
+    tree-sitter's Node.parent walks down from the root on every call: climbing a 10,000-deep tree
+    that way is quadratic. Here the first climb from a node records the whole chain from the root
+    (`child_with_descendant`, one step per level) and every later climb reads the links.
     """
 
-    parents: dict[Node, Node]
-    nodes: dict[str, list[Node]]
+    def __init__(self, roots: list[Node], nodes: dict[str, list[Node]]) -> None:
+        self.roots = roots
+        self.nodes = nodes
+        self._parents: dict[Node, Node | None] = {root: None for root in roots}
 
     def parent(self, node: Node) -> Node | None:
-        return self.parents.get(node)
+        if node not in self._parents:
+            self._chain(node)
+        return self._parents.get(node)
 
     def ancestors(self, node: Node) -> Iterator[Node]:
-        current = self.parents.get(node)
+        current = self.parent(node)
         while current is not None:
             yield current
-            current = self.parents.get(current)
+            current = self.parent(current)
+
+    def merged(self, other: Index) -> Index:
+        """One index over both trees (a script and the library it calls into)."""
+        both = Index(self.roots + other.roots, self.nodes)
+        both._parents.update(self._parents)
+        both._parents.update(other._parents)
+        return both
+
+    def _chain(self, node: Node) -> None:
+        for root in self.roots:
+            if not (root.start_byte <= node.start_byte and node.end_byte <= root.end_byte):
+                continue
+            current = root
+            while current != node:
+                child = current.child_with_descendant(node)
+                if child is None:
+                    break
+                self._parents[child] = current
+                current = child
+            if current == node:
+                return
+        self._parents[node] = None
+
+
+SOURCE = '((command name: (command_name (word) @_name)) @source (#any-of? @_name "." "source"))'
+
+
+@lru_cache(maxsize=8)
+def _query(types: frozenset[str]) -> Query:
+    patterns = [f"({kind}) @{kind}" for kind in sorted(types)] + [SOURCE]
+    return Query(Language(tree_sitter_bash.language()), " ".join(patterns))
 
 
 def index(root: Node, types: frozenset[str]) -> Index:
-    parents: dict[Node, Node] = {}
-    nodes: dict[str, list[Node]] = {kind: [] for kind in types}
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node.type in nodes:
-            nodes[node.type].append(node)
-        children = node.children
-        for child in children:
-            parents[child] = node
-        stack.extend(reversed(children))
-    return Index(parents, nodes)
+    """The nodes of TYPES below ROOT, and the `.`/`source` commands (`source`), in source order."""
+    found = QueryCursor(_query(types)).captures(root)
+    nodes = {kind: sorted(found.get(kind, []), key=lambda n: (n.start_byte, -n.end_byte))
+             for kind in (*types, "source")}
+    return Index([root], nodes)

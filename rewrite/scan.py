@@ -100,7 +100,7 @@ class Library:
         return cls(path, data, tree, dict(_function_defs(found)), found, family)
 
 
-INDEXED = frozenset(("case_item", "command", "function_definition"))
+INDEXED = frozenset(("case_item", "function_definition"))
 
 
 def _function_defs(found: Index) -> Iterator[tuple[bytes, Node]]:
@@ -606,9 +606,7 @@ def source_lines(index_: Index, env: dict[bytes, bytes]) -> list[SourceLine]:
     """Every line sourcing a family's library (`. /etc/rc.d/init.d/functions`, `source
     /lib/lsb/init-functions`, `. /etc/rc.status`), through variables too."""
     found = []
-    for node in index_.nodes["command"]:
-        if command_name(node) not in SOURCE_COMMANDS:
-            continue
+    for node in index_.nodes["source"]:
         args = arguments(node)
         if not args:
             continue
@@ -635,30 +633,24 @@ def _visible_functions(root: Node, entry: Node, library: Library | None,
     limit = root.end_byte if top.type == "function_definition" else top.start_byte
     own: dict[bytes, Node] = {}
     loaded = False
-    for node in _outside_functions(root):
+    definitions = found.nodes["function_definition"]
+    sources = found.nodes["source"]
+    for node in sorted(definitions + sources, key=lambda n: n.start_byte):
         if node.start_byte >= limit:
             break
+        if any(d.start_byte < node.start_byte and node.end_byte <= d.end_byte for d in definitions):
+            continue  # inside a function body: runs only when that function is called
         if node.type == "function_definition":
             name, body = node.child_by_field_name("name"), node.child_by_field_name("body")
             if name is not None and body is not None:
                 own[text(name)] = body
-        elif node.type == "command" and command_name(node) in SOURCE_COMMANDS:
-            args = arguments(node)
-            if args and args[0].start_byte in sourced_at:
-                loaded = True
-                for function in library.functions if library is not None else ():
-                    own.pop(function, None)
+            continue
+        args = arguments(node)
+        if args and args[0].start_byte in sourced_at:
+            loaded = True
+            for function in library.functions if library is not None else ():
+                own.pop(function, None)
     return own, loaded
-
-
-def _outside_functions(root: Node) -> Iterator[Node]:
-    """Nodes in source order, not descending into function bodies."""
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        yield node
-        if node.type != "function_definition":
-            stack.extend(reversed(node.children))
 
 
 
@@ -696,7 +688,7 @@ def scan_tree(path: str, tree: Tree, library: Library | None, prepared: Prepared
         for arm in arms:
             functions, loaded = _visible_functions(root, arm, library, lines, found)
             walker_entries.append((arm, functions, loaded))
-        both = Index({**found.parents, **library.index.parents}, found.nodes) if library is not None else found
+        both = found.merged(library.index) if library is not None else found
         return _scan_entries(path, tree, library, walker_entries, "script", tuple(lines), both)
     if family is not None:
         itself = Library(path, b"", tree, own, found, family)
