@@ -1,10 +1,12 @@
 """The command line: parse options, call the library, print, choose the exit code. Thin on purpose."""
 from __future__ import annotations
 
+import io
 import os
 import socket
 import sys
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 from pathlib import Path
 
 import click
@@ -19,9 +21,15 @@ from rewrite.manifest import MANIFEST, OK, ManifestError
 from rewrite.manifest import load as load_manifest
 from rewrite.manifest import state as file_state
 from rewrite.outputs import Conflict, plan_outputs, planned
-from rewrite.pipeline import FileResult, Libraries, exit_code, process
+from rewrite.batch import KEEP_NONE, KEEP_WRITABLE
+from rewrite.batch import exit_code as batch_exit_code
+from rewrite.batch import run as batch_run
+from rewrite.inputs import expand
+from rewrite.pipeline import FileResult
+from rewrite.progress import ProgressBar
 from rewrite.review import ReviewError, colorize, parse_series
-from rewrite.report import json_report, summary, text_report
+from rewrite.report import (FileSummary, batch_summary, json_report, render_report, report_format, summary,
+                            text_report)
 from rewrite.transform import Settings
 from rewrite.verify import failures, verify_many
 from rewrite.verify_command import verify
@@ -65,6 +73,37 @@ def _wrapping(command: Callable[..., None]) -> Callable[..., None]:
     return command
 
 
+def _remember(ctx: click.Context, param: click.Parameter, value: object) -> None:
+    if param.name is not None:
+        ctx.meta[param.name] = value
+
+
+def _check_report(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        try:
+            report_format(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from exc
+    _remember(ctx, param, value)
+
+
+_batch_options = (
+    click.option("-j", "--jobs", type=click.IntRange(min=1), expose_value=False, callback=_remember,
+                 help="Worker processes (default: the CPUs this process may use)."),
+    click.option("-q", "--quiet", is_flag=True, expose_value=False, callback=_remember,
+                 help="No progress bar on a terminal, no end-of-run summary of the slowest files."),
+    click.option("--report", type=click.Path(dir_okay=False), expose_value=False, callback=_check_report,
+                 help="Also write the results to FILE: .json, .html or .md, by its extension."),
+)
+
+
+def _batch(command: Callable[..., None]) -> Callable[..., None]:
+    """PATHS may be files, directories (walked recursively) and `-` (paths on stdin)."""
+    for option in reversed(_batch_options):
+        command = option(command)
+    return command
+
+
 _word = click.option("--word", type=click.Choice(["running", "OK"]), default="running", show_default=True,
                      help="The word a running status prints.")
 
@@ -89,14 +128,18 @@ cli.add_command(verify)
 @_word
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text: PATH:LINE:COL: RULE message lines (1-based) and a summary; json: one object.")
+@_batch
 @click.pass_context
 def scan(ctx: click.Context, paths: tuple[str, ...], deploy_dir: str, word: str,
          fmt: str) -> None:
-    """Report how the status operation of each script fares under Heartbeat's consumers."""
-    results, _ = _run(ctx, paths, Settings(word.encode(), deploy_dir))
-    _report_errors(results)
-    click.echo(json_report(results) if fmt == "json" else text_report(results), nl=False)
-    ctx.exit(exit_code(results))
+    """Report how the status operation of each script fares under Heartbeat's consumers.
+
+    PATHS are files, directories (walked recursively) or `-` (paths on stdin, one a line).
+    """
+    run = _run(ctx, paths, Settings(word.encode(), deploy_dir), KEEP_NONE)
+    click.echo(json_report(run.summaries) if fmt == "json" else text_report(run.summaries), nl=False)
+    _finish(ctx, run, written=False, line=False)
+    ctx.exit(batch_exit_code(run.summaries))
 
 
 @cli.command()
@@ -113,6 +156,7 @@ def scan(ctx: click.Context, paths: tuple[str, ...], deploy_dir: str, word: str,
 @click.option("--verify", "check_outputs", is_flag=True,
               help="Run every written file's status in the verify sandbox; report those still judged wrong.")
 @_wrapping
+@_batch
 @click.pass_context
 def patch(ctx: click.Context, paths: tuple[str, ...], dest: str, deploy_dir: str, word: str, dry_run: bool,
           force: bool, backup: bool, interactive: bool, check_outputs: bool, original_dir: str | None,
@@ -126,19 +170,18 @@ def patch(ctx: click.Context, paths: tuple[str, ...], dest: str, deploy_dir: str
     if not paths and not alone:
         raise click.UsageError("give script paths, or --functions FILE to patch the library alone")
     settings = Settings(word.encode(), deploy_dir, trust_exit_codes, original_dir, lsb_wrapper)
-    results, libraries = _run(ctx, paths or alone, settings)
-    _report_errors(results)
-    todo = _planned(ctx, results, libraries, dest)
+    run = _run(ctx, paths or alone, settings, KEEP_WRITABLE)
+    todo = _planned(ctx, run, dest)
     if dry_run:
         click.echo(b"".join(p.review for p in todo), nl=False)
-        click.echo(summary(results), err=True)
-        ctx.exit(exit_code(results))
+        _finish(ctx, run, written=False)
+        ctx.exit(batch_exit_code(run.summaries))
     if interactive:
         todo = _choose(todo)
     refused = _deploy(ctx, Path(dest), todo, force, backup)
     verified = _verify_outputs(Path(dest), todo, deploy_dir) if check_outputs else 0
-    click.echo(summary(results, written=not (interactive or refused)), err=True)
-    ctx.exit(max(exit_code(results), 2 if refused else 0, verified))
+    _finish(ctx, run, written=not (interactive or refused))
+    ctx.exit(max(batch_exit_code(run.summaries), 2 if refused else 0, verified))
 
 
 @cli.command("diff")
@@ -157,10 +200,9 @@ def diff_command(ctx: click.Context, paths: tuple[str, ...], deploy_dir: str, wo
     """The combined diff of everything `patch` would do, for review: one section per file, each
     headed by the original's path and SHA-256 (a line `patch` and `git apply` skip).
     """
-    results, libraries = _run(ctx, paths, Settings(word.encode(), deploy_dir, trust_exit_codes, original_dir,
-                                                   lsb_wrapper))
-    _report_errors(results)
-    series = b"".join(p.review for p in _planned(ctx, results, libraries, DEPLOY_DIR))
+    run = _run(ctx, paths, Settings(word.encode(), deploy_dir, trust_exit_codes, original_dir, lsb_wrapper),
+               KEEP_WRITABLE)
+    series = b"".join(p.review for p in _planned(ctx, run, DEPLOY_DIR))
     if output is not None:
         try:
             write_atomic(Path(output), series, 0o644)
@@ -171,8 +213,8 @@ def diff_command(ctx: click.Context, paths: tuple[str, ...], deploy_dir: str, wo
     else:
         colour = color == "always" or (color == "auto" and sys.stdout.isatty())
         click.echo(colorize(series) if colour else series, nl=False)
-    click.echo(summary(results), err=True)
-    ctx.exit(exit_code(results))
+    _finish(ctx, run, written=False)
+    ctx.exit(batch_exit_code(run.summaries))
 
 
 @cli.command("apply")
@@ -261,9 +303,9 @@ def config_command(ctx: click.Context, names: tuple[str, ...], interval: str, ti
     ctx.exit(0)
 
 
-def _planned(ctx: click.Context, results: Sequence[FileResult], libraries: Libraries, dest: str) -> list[Planned]:
+def _planned(ctx: click.Context, run: Run, dest: str) -> list[Planned]:
     try:
-        return planned(plan_outputs(results, dest, libraries.results()))
+        return planned(plan_outputs(run.kept, dest, run.libraries))
     except Conflict as exc:
         click.echo(f"ha-rewrite: {exc}", err=True)
         ctx.exit(2)
@@ -319,18 +361,48 @@ def _deploy(ctx: click.Context, dest: Path, todo: Sequence[Planned], force: bool
     return refused
 
 
-def _run(ctx: click.Context, paths: Sequence[str], settings: Settings) -> tuple[list[FileResult], Libraries]:
-    libraries = Libraries(ctx.meta.get("libraries", {}), settings)
-    unique: dict[str, str] = {}  # the same file given twice is processed once, in first-given order
-    for path in paths:
-        unique.setdefault(os.path.realpath(path), path)
-    return [process(path, settings, libraries) for path in unique.values()], libraries
+class Run(NamedTuple):
+    summaries: list[FileSummary]  # one per input file, in input order
+    kept: list[FileResult]  # the full results batch.run kept (KEEP_WRITABLE: what patch writes)
+    libraries: dict[str, FileResult]  # the libraries rewired scripts source, by path
+    drawn: bool  # a progress bar was drawn: a terminal is watching
 
 
-def _report_errors(results: Sequence[FileResult]) -> None:
-    for result in results:
-        if result.state in ("error", "unparseable", "needs-wrapper"):
-            click.echo(f"{result.path}: {result.state}: {result.reason}", err=True)
+def _run(ctx: click.Context, paths: Sequence[str], settings: Settings, keep: str) -> Run:
+    """Expand PATHS (files, directories, `-`), run the pipeline over them in input order."""
+    stdin = io.StringIO(os.fsdecode(sys.stdin.buffer.read())) if "-" in paths else None
+    items = expand(paths, stdin)
+    summaries: list[FileSummary] = []
+    kept: list[FileResult] = []
+    libraries: dict[str, FileResult] = {}
+    with ProgressBar(sys.stderr, quiet=bool(ctx.meta.get("quiet"))) as bar:
+        for done in batch_run(items, settings, ctx.meta.get("libraries", {}), jobs=ctx.meta.get("jobs"),
+                              keep=keep, progress=bar):
+            summaries.append(done.summary)
+            if done.result is not None:
+                kept.append(done.result)
+            if done.library is not None:
+                libraries.setdefault(done.library.path, done.library)
+            if done.summary.state in ("error", "unparseable", "needs-wrapper"):
+                bar.write(f"{done.summary.path}: {done.summary.state}: {done.summary.reason}")
+    return Run(summaries, kept, libraries, bar.enabled)
+
+
+def _finish(ctx: click.Context, run: Run, written: bool, line: bool = True) -> None:
+    """The end of a run: --report FILE, then the summary line (LINE: it is not on stdout already),
+    or on a terminal the summary per state with the slowest files."""
+    report = ctx.meta.get("report")
+    if report is not None:
+        try:
+            render_report(run.summaries, report)
+        except OSError as exc:
+            click.echo(f"ha-rewrite: {report}: {exc.strerror or exc}", err=True)
+            ctx.exit(2)
+        click.echo(f"Writing {report}", err=True)
+    if run.drawn:
+        click.echo(batch_summary(run.summaries, written=written), err=True)
+    elif line:
+        click.echo(summary(run.summaries, written=written), err=True)
 
 
 

@@ -2,8 +2,12 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import tempfile
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -25,8 +29,11 @@ def template_dir() -> Path:
 
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(template_dir()), autoescape=False,
-                              keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+    autoescape = jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=False, default=False)
+    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(template_dir()), autoescape=autoescape,
+                                     keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+    environment.filters["md"] = markdown_escape
+    return environment
 
 
 def finding_record(result: FileResult, finding: Finding) -> dict[str, Any]:
@@ -50,30 +57,195 @@ def output_record(result: FileResult, output: Output) -> dict[str, Any]:
     return record
 
 
-def summary(results: Sequence[FileResult], written: bool = False) -> str:
+def summary(results: Sequence[Reported], written: bool = False) -> str:
     """`N files: 2 compliant, 5 patchable` in the order of STATES, empty states left out.
 
     WRITTEN: the patchable files were written, and are counted as `patched`.
     """
     counts = Counter(r.state for r in results)
-    names = {PATCHABLE: "patched"} if written else {}
-    parts = [f"{counts[state]} {names.get(state, state)}" for state in STATES if counts[state]]
+    parts = [f"{counts[state]} {_state_name(state, written)}" for state in STATES if counts[state]]
     noun = "file" if len(results) == 1 else "files"
     return f"{len(results)} {noun}: " + (", ".join(parts) if parts else "nothing to do")
 
 
-def text_report(results: Sequence[FileResult]) -> str:
+def text_report(results: Sequence[Reported]) -> str:
     """Findings as `PATH:LINE:COL: RULE message` lines, then the summary line."""
-    findings = [finding_record(r, f) for r in results for f in r.findings]
+    findings = [f for record in _records(results) for f in record["findings"]]
     findings.sort(key=lambda f: (f["path"], f["line"], f["column"], f["rule"]))
     template = _environment().get_template("scan.txt.j2")
     return template.render(findings=findings, summary=summary(results))
 
 
-def json_report(results: Sequence[FileResult]) -> str:
+def json_report(results: Sequence[Reported]) -> str:
     """`{"files": [...], "summary": {...}}` with every file's state and findings."""
-    files = [{"path": r.path, "state": r.state, "kind": r.kind, "reason": r.reason, "library": r.library,
-              "findings": [finding_record(r, f) for f in r.findings],
-              "outputs": [output_record(r, o) for o in r.outputs]} for r in results]
+    return "".join(_json_chunks(results))
+
+
+# -- batches: slim per-file summaries, report files, the end-of-run summary --------------------
+
+
+@dataclass(frozen=True)
+class FileSummary:
+    """What every report needs of one file, without its bytes: small enough to keep for a whole corpus.
+
+    RECORD_JSON is the file's entry in the JSON report (`file_record`), line and column already
+    computed from the bytes that are no longer kept; DIFF is the unified diff (b"" unless patchable).
+    """
+
+    path: str
+    state: str
+    kind: str
+    reason: str
+    library: str | None
+    rewired: bool
+    record_json: str
+    diff: bytes = b""
+    seconds: float = 0.0  # time the pipeline took for this file
+    library_name: str | None = None  # as FileResult.library_name: `functions`, `init-functions`, ...
+
+    @property
+    def name(self) -> str:
+        """The output name, as FileResult.name."""
+        return (self.library_name or "functions") if self.kind == "library" else os.path.basename(self.path)
+
+    @property
+    def record(self) -> dict[str, Any]:
+        """The file's JSON report entry, decoded afresh on each access."""
+        value: dict[str, Any] = json.loads(self.record_json)
+        return value
+
+
+Reported = FileResult | FileSummary
+
+REPORT_FORMATS = {".json": "json", ".html": "html", ".htm": "html", ".md": "md"}
+
+
+def file_record(result: FileResult) -> dict[str, Any]:
+    """One file's entry in the JSON report: state, findings and the outputs on its status path."""
+    return {"path": result.path, "state": result.state, "kind": result.kind, "reason": result.reason,
+            "library": result.library, "findings": [finding_record(result, f) for f in result.findings],
+            "outputs": [output_record(result, o) for o in result.outputs]}
+
+
+def summarize(result: FileResult, seconds: float = 0.0) -> FileSummary:
+    """RESULT without its bytes (original, patched): what reports need, for a batch to keep."""
+    return FileSummary(result.path, result.state, result.kind, result.reason, result.library, result.rewired,
+                       json.dumps(file_record(result), separators=(",", ":")), result.diff, seconds,
+                       result.library_name)
+
+
+def report_format(path: str | os.PathLike[str]) -> str:
+    """`json`, `html` or `md`, from PATH's extension; ValueError names the ones known."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in REPORT_FORMATS:
+        known = ", ".join(sorted(REPORT_FORMATS))
+        raise ValueError(f"{path}: unknown report type {suffix or '(no extension)'!r}: use one of {known}")
+    return REPORT_FORMATS[suffix]
+
+
+def render(results: Sequence[Reported], fmt: str) -> Iterator[str]:
+    """The report in format FMT (`json`, `html`, `md`), in pieces: nothing but the pieces is held."""
+    if fmt == "json":
+        return _json_chunks(results)
+    if fmt not in ("html", "md"):
+        raise ValueError(f"unknown report format {fmt!r}")
+    template = _environment().get_template(f"report.{fmt}.j2")
+    return template.generate(total=len(results), counts=_counts(results), states=STATES,
+                             files=_Views(results))
+
+
+def render_report(results: Sequence[Reported], path: str | os.PathLike[str]) -> None:
+    """Write the report PATH asks for by its extension (see report_format), replacing PATH atomically.
+
+    Raises ValueError for an unknown extension, OSError when PATH cannot be written.
+    """
+    fmt = report_format(path)
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix="." + target.name + ".", suffix=".tmp")
+    try:
+        with open(fd, "w", encoding="utf-8", errors="backslashreplace", newline="") as stream:
+            stream.writelines(render(results, fmt))
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def batch_summary(results: Sequence[Reported], written: bool = False, slowest: int = 5) -> str:
+    """The end of a batch: the file count, one line per state, then the SLOWEST files with their times."""
+    counts = _counts(results)
+    noun = "file" if len(results) == 1 else "files"
+    lines = [f"{len(results)} {noun}"]
+    lines += [f"{count:>8} {_state_name(state, written)}" for state, count in counts.items()]
+    timed = sorted((r for r in results if isinstance(r, FileSummary) and r.seconds > 0),
+                   key=lambda r: r.seconds, reverse=True)[:slowest]
+    if timed:
+        lines.append("slowest:")
+        lines += [f"{r.seconds * 1000:>8.1f} ms {r.path}" for r in timed]
+    return "\n".join(lines) + "\n"
+
+
+def markdown_escape(value: object) -> str:
+    """VALUE as Markdown text: inline markup characters backslash-escaped, newlines as spaces."""
+    text = str(value).replace("\r", " ").replace("\n", " ")
+    return "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in text)
+
+
+_MARKDOWN_SPECIAL = frozenset("\\`*_[]<>|~#")
+
+
+def _state_name(state: str, written: bool) -> str:
+    return "patched" if written and state == PATCHABLE else state
+
+
+def _counts(results: Iterable[Reported]) -> dict[str, int]:
     counts = Counter(r.state for r in results)
-    return json.dumps({"files": files, "summary": {state: counts[state] for state in STATES}}, indent=2) + "\n"
+    return {state: counts[state] for state in STATES}
+
+
+def _records(results: Iterable[Reported]) -> Iterator[dict[str, Any]]:
+    for result in results:
+        yield result.record if isinstance(result, FileSummary) else file_record(result)
+
+
+def _json_chunks(results: Sequence[Reported]) -> Iterator[str]:
+    """json.dumps({"files": [...], "summary": {...}}, indent=2) + newline, one file at a time."""
+    yield '{\n  "files": ['
+    for i, record in enumerate(_records(results)):
+        yield ("," if i else "") + "\n    " + json.dumps(record, indent=2).replace("\n", "\n    ")
+    yield "\n  ]" if results else "]"
+    summary_json = json.dumps({"summary": _counts(results)}, indent=2)
+    yield ",\n" + summary_json[2:] + "\n"
+
+
+class _Views:
+    """The files as the templates show them, built afresh on each pass over them, never all held."""
+
+    def __init__(self, results: Sequence[Reported]) -> None:
+        self.results = results
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return (_view(i, r) for i, r in enumerate(self.results, 1))
+
+
+def _view(index: int, result: Reported) -> dict[str, Any]:
+    """What the HTML and Markdown templates show of one file."""
+    record = result.record if isinstance(result, FileSummary) else file_record(result)
+    lines = [line.removesuffix("\r") for line in display(result.diff).split("\n")[:-1]]
+    ticks = max((len(run) for run in re.findall("`+", display(result.diff))), default=0)
+    return {"index": index, "path": result.path, "state": result.state, "kind": result.kind,
+            "reason": result.reason, "library": result.library, "findings": record["findings"],
+            "seconds": result.seconds if isinstance(result, FileSummary) else None,
+            "diff_lines": _diff_lines(lines), "fence": "`" * max(3, ticks + 1)}
+
+
+def _diff_lines(lines: Sequence[str]) -> list[tuple[str, str]]:
+    """Each line of a one-file diff with its CSS class: head (before the first hunk), hunk, add, del, ..."""
+    classes: list[tuple[str, str]] = []
+    for line in lines:
+        in_hunks = bool(classes) and classes[-1][0] != "head" or line.startswith("@@")
+        kind = {"@": "hunk", "+": "add", "-": "del", "\\": "note"}.get(line[:1], "ctx") if in_hunks else "head"
+        classes.append((kind, line))
+    return classes
+

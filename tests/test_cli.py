@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -163,12 +164,26 @@ def test_usage_errors_exit_2(argv, message, capsys):
 def test_bad_files_are_named_in_one_line_and_others_still_processed(tmp_path, capsys):
     good = _write(tmp_path / "app", SELF_MADE)
     missing = tmp_path / "missing"
-    assert main(["scan", str(missing), str(tmp_path), str(good)]) == 2
+    os.mkfifo(tmp_path / "fifo")
+    assert main(["scan", str(missing), str(tmp_path / "fifo"), str(good)]) == 2
     captured = capsys.readouterr()
     assert f"{missing}: error: No such file or directory\n" in captured.err
-    assert f"{tmp_path}: error: not a regular file\n" in captured.err
+    assert f"{tmp_path / 'fifo'}: error: not a regular file\n" in captured.err
     assert "HB010" in captured.out
     assert "Traceback" not in captured.err
+
+
+def test_a_directory_is_walked_and_stdin_lists_paths(tmp_path, capsys, monkeypatch):
+    tree = tmp_path / "init.d"
+    (tree / "sub").mkdir(parents=True)
+    _write(tree / "sub" / "app", SELF_MADE)
+    _write(tree / "ok", COMPLIANT)
+    _write(tree / "app~", SELF_MADE)  # an editor's backup: not a script, by its name
+    assert main(["scan", str(tree)]) == 1
+    assert capsys.readouterr().out.endswith("3 files: 1 compliant, 1 patchable, 1 not-a-script\n")
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(f"{tree / 'ok'}\n\n{tree / 'sub' / 'app'}\n".encode())))
+    assert main(["scan", "-"]) == 1
+    assert capsys.readouterr().out.endswith("2 files: 1 compliant, 1 patchable\n")
 
 
 def test_missing_library_is_an_error(tmp_path, capsys):

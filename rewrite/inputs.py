@@ -1,0 +1,153 @@
+"""Expand command-line inputs (files, directories, `-`) into an ordered, de-duplicated list of files.
+
+Nothing is read here: files are only classified by name (editor backups, package-manager
+leftovers). What their bytes say is decided later by `rewrite.source.not_a_script_reason`, in the
+pipeline. Each file is listed once, under the first name that reaches it (as the CLI always did:
+the real path decides). Directories are walked recursively in sorted order; a symbolic link to a directory is
+followed unless it leads back into a directory being walked (a loop, reported as an error item)
+or into one walked already (listed once). Version-control metadata directories are not walked.
+"""
+from __future__ import annotations
+
+import errno
+import fnmatch
+import os
+import stat
+from collections.abc import Iterable, Iterator, Sequence
+from typing import NamedTuple, TextIO
+
+from rewrite.pipeline import ERROR, NOT_A_SCRIPT
+
+STDIN = "-"
+
+# Names that are never init scripts, whatever their content: (pattern, reason).
+NOT_SCRIPT_NAMES: tuple[tuple[str, str], ...] = (
+    ("*~", "editor backup"),
+    (".#*", "editor lock file"),
+    ("*.swp", "editor swap file"),
+    ("*.bak", "backup copy"),
+    ("*.orig", "backup copy"),
+    ("*.rpmnew", "package manager leftover"),
+    ("*.rpmsave", "package manager leftover"),
+    ("*.rpmorig", "package manager leftover"),
+    ("*.dpkg-old", "package manager leftover"),
+    ("*.dpkg-new", "package manager leftover"),
+    ("*.dpkg-dist", "package manager leftover"),
+)
+
+# Directories a walk does not enter: version-control metadata holds no init scripts.
+SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", ".bzr", "CVS", "_darcs"})
+
+
+class Input(NamedTuple):
+    """One file to process, or one decided by its name or its path alone."""
+
+    path: str
+    state: str | None = None  # None: run the pipeline; NOT_A_SCRIPT or ERROR: decided here, unread
+    reason: str = ""
+
+
+class _Seen(NamedTuple):
+    files: set[str]  # real paths (symbolic links resolved) of the files already listed
+    dirs: set[tuple[int, int]]  # (st_dev, st_ino) of directories already walked
+
+
+def expand(args: Sequence[str], stdin: TextIO | None = None) -> list[Input]:
+    """ARGS as a list of inputs in order, each file once; `-` reads newline-separated paths from STDIN.
+
+    A `-` given with no STDIN stream, or a second time, adds nothing.
+    """
+    seen = _Seen(set(), set())
+    items: list[Input] = []
+    for arg in _arguments(args, stdin):
+        items.extend(item for item in _expand_one(arg, seen) if _first(item, seen))
+    return items
+
+
+def name_reason(path: str) -> str | None:
+    """Why PATH's file name alone says it is not a script, or None."""
+    name = os.path.basename(path)
+    for pattern, reason in NOT_SCRIPT_NAMES:
+        if fnmatch.fnmatchcase(name, pattern):
+            return f"{reason} ({pattern})"
+    return None
+
+
+def _arguments(args: Sequence[str], stdin: TextIO | None) -> Iterator[str]:
+    for arg in args:
+        if arg != STDIN:
+            yield arg
+        elif stdin is not None:
+            yield from _lines(stdin)
+            stdin = None
+
+
+def _lines(stream: Iterable[str]) -> Iterator[str]:
+    for line in stream:
+        path = line.rstrip("\r\n")
+        if path.strip():
+            yield path
+
+
+def _first(item: Input, seen: _Seen) -> bool:
+    # an error item (a loop, a dangling link) is reported under each of its own names
+    key = os.path.abspath(item.path) if item.state == ERROR else os.path.realpath(item.path)
+    if key in seen.files:
+        return False
+    seen.files.add(key)
+    return True
+
+
+def _expand_one(path: str, seen: _Seen) -> Iterator[Input]:
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        yield Input(path, ERROR, _stat_reason(exc))
+        return
+    if stat.S_ISDIR(st.st_mode):
+        yield from _walk(path, st, seen, ())
+    else:
+        yield _classify(path)
+
+
+def _walk(directory: str, st: os.stat_result, seen: _Seen, ancestors: tuple[tuple[int, int], ...]) -> Iterator[Input]:
+    identity = (st.st_dev, st.st_ino)
+    if identity in ancestors:
+        yield Input(directory, ERROR, "symbolic link loop: leads back into a directory being walked")
+        return
+    if identity in seen.dirs:
+        return  # reached again through another name: its files are listed already
+    seen.dirs.add(identity)
+    try:
+        entries = sorted(os.scandir(directory), key=lambda e: e.name)
+    except OSError as exc:
+        yield Input(directory, ERROR, f"cannot list directory: {exc.strerror or exc}")
+        return
+    for entry in entries:
+        yield from _entry(entry, seen, (*ancestors, identity))
+
+
+def _entry(entry: os.DirEntry[str], seen: _Seen, ancestors: tuple[tuple[int, int], ...]) -> Iterator[Input]:
+    try:
+        st = entry.stat()  # follows symlinks
+    except OSError as exc:
+        yield Input(entry.path, ERROR, _stat_reason(exc))
+        return
+    if not stat.S_ISDIR(st.st_mode):
+        yield _classify(entry.path)
+    elif entry.name not in SKIPPED_DIRS:
+        yield from _walk(entry.path, st, seen, ancestors)
+
+
+def _classify(path: str) -> Input:
+    reason = name_reason(path)
+    return Input(path) if reason is None else Input(path, NOT_A_SCRIPT, reason)
+
+
+def _stat_reason(exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "symbolic link loop"
+    return exc.strerror or str(exc)
+
+
+__all__ = ["Input", "NOT_SCRIPT_NAMES", "STDIN", "expand", "name_reason"]

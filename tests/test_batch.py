@@ -1,0 +1,277 @@
+"""The batch runner over a mixed tree: classification, input order, jobs 1 == jobs 4, what is kept."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from corpus_cases import INPUT, REPO
+from rewrite import batch
+from rewrite.batch import KEEP_ALL, KEEP_NONE, KEEP_WRITABLE, Done, Job, Worker, chunk_size, run
+from rewrite.inputs import expand
+from rewrite.outputs import Conflict, plan_outputs
+from rewrite.pipeline import Libraries, process
+from rewrite.report import batch_summary, json_report, summary
+from rewrite.transform import Settings
+
+CORPUS = REPO / INPUT
+COMPLIANT = b"""#!/bin/sh
+case "$1" in
+  status)
+    if [ -f /run/x.pid ]; then echo "running"; exit 0; fi
+    echo "stopped"; exit 3 ;;
+esac
+"""
+SELF_MADE = b"""#!/bin/sh
+case "$1" in
+  status)
+    if [ -f /run/app.pid ]; then echo "app is running"; exit 0; fi
+    echo "app is not running"; exit 3 ;;
+esac
+"""
+NO_STATUS = b"#!/bin/sh\ncase \"$1\" in\n  start) /usr/sbin/appd ;;\nesac\n"
+ELF = b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 4
+
+# The mixed tree: each file's name and the state the batch must give it.
+MIXED_STATES = {
+    "a/app": "patchable",  # a/app and b/app both patchable: the same output name, a conflict for patch
+    "b/app": "patchable",
+    "bin/appd": "not-a-script",  # an ELF binary
+    "dangling": "error",  # a symbolic link to nothing: unreadable
+    "empty": "not-a-script",
+    "fifo": "error",  # unreadable: a FIFO is not a regular file (tests run as root: chmod 000 reads fine)
+    "functions": "patchable",  # the library, found beside the scripts
+    "httpd": "patchable",  # rewired to the patched library
+    "httpd.rpmnew": "not-a-script",  # a shell script, skipped by its name unread
+    "httpd~": "not-a-script",
+    "loop": "error",  # a symbolic link to the tree itself
+    "nfs": "needs-wrapper",
+    "nostatus": "needs-wrapper",
+    "ok": "compliant",
+    "perl-script": "not-a-script",
+    "unterminated": "unparseable",
+}
+
+
+def build_mixed(root: Path) -> Path:
+    """A tree with scripts of every state, non-scripts, a binary, a symlink loop, unreadable files."""
+    for sub in ("a", "b", "bin"):
+        (root / sub).mkdir(parents=True)
+    rh2010 = CORPUS / "redhat-2010"
+    for name in ("functions", "httpd", "nfs"):
+        shutil.copy(rh2010 / name, root / name)
+    shutil.copy(rh2010 / "httpd", root / "httpd.rpmnew")
+    shutil.copy(rh2010 / "httpd", root / "httpd~")
+    for name in ("unterminated", "perl-script", "empty"):
+        shutil.copy(CORPUS / "broken" / name, root / name)
+    for name, data in (("a/app", SELF_MADE), ("b/app", SELF_MADE), ("ok", COMPLIANT), ("nostatus", NO_STATUS),
+                       ("bin/appd", ELF)):
+        (root / name).write_bytes(data)
+    os.mkfifo(root / "fifo")
+    (root / "dangling").symlink_to("nowhere")
+    (root / "loop").symlink_to(".")
+    return root
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_mixed(tmp_path_factory.mktemp("mixed"))
+
+
+def _states(done: list[Done], root: Path) -> dict[str, str]:
+    return {os.path.relpath(d.summary.path, root): d.summary.state for d in done}
+
+
+@pytest.mark.parametrize("jobs", (1, 4))
+def test_mixed_tree_classification(mixed, jobs):
+    done = list(run(expand([str(mixed)]), Settings(), jobs=jobs))
+    assert _states(done, mixed) == MIXED_STATES
+    assert [d.index for d in done] == list(range(len(MIXED_STATES)))
+    reasons = {os.path.relpath(d.summary.path, mixed): d.summary.reason for d in done}
+    assert (reasons["fifo"], reasons["dangling"], reasons["loop"]) == (
+        "not a regular file", "No such file or directory",
+        "symbolic link loop: leads back into a directory being walked")
+    assert (reasons["bin/appd"], reasons["httpd~"]) == ("binary file", "editor backup (*~)")
+    summaries = [d.summary for d in done]
+    assert batch.exit_code(summaries) == 2
+    assert summary(summaries) == ("16 files: 1 compliant, 4 patchable, 2 needs-wrapper, 1 unparseable, "
+                                  "5 not-a-script, 3 error")
+
+
+def test_mixed_tree_name_conflict_is_found_before_writing(mixed, tmp_path):
+    settings = Settings()
+    done = list(run(expand([str(mixed)]), settings, jobs=2, keep=KEEP_WRITABLE))
+    kept = [d.result for d in done if d.result is not None]
+    assert sorted(os.path.relpath(r.path, mixed) for r in kept) == ["a/app", "b/app", "functions", "httpd", "nfs"]
+    libraries = {d.library.path: d.library for d in done if d.library is not None}
+    assert list(libraries) == [str(mixed / "functions")]
+    with pytest.raises(Conflict, match=r"app: both .*/a/app and .*/b/app would be written there"):
+        plan_outputs(kept, str(tmp_path / "dest"), libraries)
+    assert not (tmp_path / "dest").exists()
+    without_b = [r for r in kept if not r.path.endswith("b/app")]
+    assert [o.name for o in plan_outputs(without_b, str(tmp_path / "dest"), libraries)] == [
+        "functions", "app", "httpd", "nfs"]  # nfs: a wrapper
+
+
+@pytest.mark.parametrize("tree", ("mixed", "corpus"))
+def test_jobs_1_and_jobs_4_agree(mixed, tree):
+    inputs = expand([str(mixed) if tree == "mixed" else str(CORPUS)])
+    one = list(run(inputs, Settings(), jobs=1, keep=KEEP_ALL))
+    four = list(run(inputs, Settings(), jobs=4, keep=KEEP_ALL))
+    assert [d.result for d in one] == [d.result for d in four]
+    assert json_report([d.summary for d in one]) == json_report([d.summary for d in four])
+    assert [(d.summary.path, d.summary.record_json, d.summary.diff) for d in one] == [
+        (d.summary.path, d.summary.record_json, d.summary.diff) for d in four]
+
+
+def test_batch_matches_the_pipeline_file_by_file():
+    inputs = expand([str(CORPUS / "redhat-2010")])
+    libraries = Libraries()
+    expected = [process(i.path, Settings(), libraries) for i in inputs]
+    assert [d.result for d in run(inputs, Settings(), jobs=2, keep=KEEP_ALL)] == expected
+    assert json_report([d.summary for d in run(inputs, Settings(), jobs=2)]) == json_report(expected)
+
+
+@pytest.mark.parametrize("jobs", (1, 3))
+def test_keep(mixed, jobs):
+    inputs = expand([str(mixed)])
+    assert all(d.result is None for d in run(inputs, Settings(), jobs=jobs, keep=KEEP_NONE))
+    writable = [d for d in run(inputs, Settings(), jobs=jobs, keep=KEEP_WRITABLE) if d.result is not None]
+    assert [os.path.relpath(d.summary.path, mixed) for d in writable] == ["a/app", "b/app", "functions", "httpd", "nfs"]
+    assert all(d.result is not None and d.result.patched for d in writable)
+    assert [d.summary.state for d in writable][-1] == "needs-wrapper"  # written as a wrapper
+
+
+def test_summaries_hold_no_file_bytes_but_keep_positions(mixed):
+    (done,) = run(expand([str(mixed / "httpd")]), Settings())
+    assert done.result is None
+    record = done.summary.record
+    assert record["findings"][0]["line"] > 1 and record["state"] == "patchable"
+    assert done.summary.diff.startswith(b"--- a/httpd\n") and done.summary.seconds > 0
+    assert done.summary.name == "httpd" and done.summary.rewired
+
+
+@pytest.mark.parametrize("jobs", (1, 2))
+def test_progress_is_called_once_per_file(mixed, jobs):
+    calls: list[tuple[int, int]] = []
+    inputs = expand([str(mixed)])
+    list(run(inputs, Settings(), jobs=jobs, progress=lambda done, total: calls.append((done, total))))
+    assert calls == [(n, len(inputs)) for n in range(1, len(inputs) + 1)]
+
+
+def test_closing_early_stops_the_pool(mixed):
+    results = run(expand([str(CORPUS)]), Settings(), jobs=2)
+    first = next(results)
+    results.close()
+    assert first.index == 0
+
+
+def test_no_inputs():
+    assert list(run([], Settings(), jobs=4)) == []
+    assert batch.exit_code([]) == 0
+
+
+def test_unknown_keep_is_refused():
+    with pytest.raises(ValueError, match="keep must be one of"):
+        list(run([], Settings(), keep="bytes"))
+
+
+def test_explicit_functions_reach_the_workers(tmp_path):
+    """--functions FILE is used by every worker: hand-written scripts judged against the 2010 library."""
+    inputs = expand([str(CORPUS / "handmade")])
+    functions = str(CORPUS / "redhat-2010/functions")
+    serial = [d.summary for d in run(inputs, Settings(), {"redhat": functions}, jobs=1)]
+    pooled = [d.summary for d in run(inputs, Settings(), {"redhat": functions}, jobs=2)]
+    assert [s.record_json for s in pooled] == [s.record_json for s in serial]
+    assert {s.library for s in pooled} == {functions, None}  # None: scripts that source no library
+    legacyd = next(s for s in pooled if s.path.endswith("legacyd"))
+    assert (legacyd.library, legacyd.state) == (functions, "patchable")
+
+
+@pytest.mark.parametrize(("total", "workers", "size"), ((1, 4, 1), (100, 2, 6), (10_000, 2, 64), (10_000, 64, 19)))
+def test_chunk_size(total, workers, size):
+    assert chunk_size(total, workers) == size
+
+
+def test_default_jobs():
+    assert 1 <= batch.default_jobs() <= (os.cpu_count() or 1)
+
+
+def test_one_decides_classified_inputs_without_reading(tmp_path):
+    worker = Worker(Job(Settings(), (), KEEP_ALL))
+    done = worker(7, expand([str(tmp_path / "x~")])[0])
+    assert done.index == 7 and done.summary.state == "error"  # missing: stat comes before the name
+    (tmp_path / "x~").write_bytes(b"")
+    done = worker(0, expand([str(tmp_path / "x~")])[0])
+    assert (done.summary.state, done.summary.reason) == ("not-a-script", "editor backup (*~)")
+
+
+def test_batch_summary_of_the_mixed_tree(mixed):
+    summaries = [d.summary for d in run(expand([str(mixed)]), Settings(), jobs=2)]
+    lines = batch_summary(summaries, written=True, slowest=3).splitlines()
+    assert lines[:7] == ["16 files", "       1 compliant", "       4 patched", "       2 needs-wrapper",
+                         "       1 unparseable", "       5 not-a-script", "       3 error"]
+    assert lines[7] == "slowest:" and len(lines) == 11
+
+
+def test_library_cache_is_bounded(tmp_path):
+    """A fleet's corpus has a library beside every directory: the cache is renewed, results stay the same."""
+    for n in range(batch.LIBRARY_CACHE + 3):
+        (tmp_path / f"host{n:02d}").mkdir()
+        shutil.copy(CORPUS / "redhat-2010/functions", tmp_path / f"host{n:02d}/functions")
+        shutil.copy(CORPUS / "redhat-2010/httpd", tmp_path / f"host{n:02d}/httpd")
+    worker = Worker(Job(Settings(), (), KEEP_NONE))
+    sizes = []
+    for n, item in enumerate(expand([str(tmp_path)])):  # host00/functions, host00/httpd, host01/functions, ...
+        worker(n, item)
+        sizes.append(len(worker.libraries.results()))
+    assert sizes[:4] == [0, 1, 1, 2] and max(sizes) == batch.LIBRARY_CACHE and sizes[-1] == 3
+    summaries = [d.summary for d in run(expand([str(tmp_path)]), Settings(), jobs=1)]
+    assert [s.state for s in summaries] == ["patchable"] * len(summaries)
+    assert [s.library for s in summaries if s.name == "httpd"] == [
+        str(tmp_path / f"host{n:02d}/functions") for n in range(batch.LIBRARY_CACHE + 3)]
+
+
+def test_interrupt_stops_the_workers():
+    """Ctrl-C in the parent (here: raised from the progress hook) leaves no worker behind."""
+    import multiprocessing
+
+    def interrupt(done: int, total: int) -> None:
+        if done == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        list(run(expand([str(CORPUS)]), Settings(), jobs=2, progress=interrupt))
+    assert multiprocessing.active_children() == []
+
+
+def test_libraries_come_back_from_the_workers(tmp_path):
+    """Each rewired script's library comes back once per worker, a Debian one loaded as Debian."""
+    done = list(run(expand([str(CORPUS / "debian"), str(CORPUS / "redhat-2010")]), Settings(), jobs=2,
+                    keep=KEEP_WRITABLE))
+    libraries = {d.library.path: d.library for d in done if d.library is not None}
+    assert {name: result.name for name, result in libraries.items()} == {
+        str(CORPUS / "debian/init-functions"): "init-functions", str(CORPUS / "redhat-2010/functions"): "functions"}
+    kept = [d.result for d in done if d.result is not None and "debian" in d.result.path]
+    names = [o.name for o in plan_outputs(kept, str(tmp_path), libraries)]
+    assert names[0] == "init-functions" and len(names) == len(set(names))
+
+
+def test_writable_results_plan_the_same_outputs(tmp_path):
+    """KEEP_WRITABLE drops findings and outputs; what patch writes and reviews is unchanged."""
+    from rewrite.outputs import planned
+
+    inputs = expand([str(CORPUS / "redhat-2010"), str(CORPUS / "wrappers")])
+
+    def plan(keep: str) -> list:
+        done = list(run(inputs, Settings(), jobs=2, keep=keep))
+        libraries = {d.library.path: d.library for d in done if d.library is not None}
+        return planned(plan_outputs([d.result for d in done if d.result is not None and d.result.patched is not None],
+                                    str(tmp_path), libraries))
+
+    slim = plan(KEEP_WRITABLE)
+    assert slim == plan(KEEP_ALL) and len(slim) > 10
+    kept = [d.result for d in run(inputs, Settings(), jobs=1, keep=KEEP_WRITABLE) if d.result is not None]
+    assert all(r.findings == () and r.outputs == () and r.patched for r in kept)

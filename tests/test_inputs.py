@@ -1,0 +1,153 @@
+"""Expanding command-line inputs: files, directories, `-`; order, de-duplication, names, loops."""
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+
+from rewrite.inputs import Input, expand, name_reason
+
+
+def _touch(path: Path, data: bytes = b"#!/bin/sh\n") -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return str(path)
+
+
+def _paths(items: list[Input]) -> list[str]:
+    return [item.path for item in items]
+
+
+def test_files_keep_their_order_and_spelling(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _touch(tmp_path / "b")
+    _touch(tmp_path / "a")
+    assert expand(["b", "./a"]) == [Input("b"), Input("./a")]
+
+
+def test_directory_is_walked_recursively_in_sorted_order(tmp_path):
+    for name in ("z", "a/y", "a/b/x", "m", "a/c"):
+        _touch(tmp_path / name)
+    assert _paths(expand([str(tmp_path)])) == [str(tmp_path / n) for n in ("a/b/x", "a/c", "a/y", "m", "z")]
+
+
+def test_each_file_once(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _touch(tmp_path / "d/s")
+    _touch(tmp_path / "t")
+    assert _paths(expand(["d/s", "d", "t", str(tmp_path / "t"), "./d/../t"])) == ["d/s", "t"]
+
+
+def test_directory_reached_twice_is_walked_once(tmp_path):
+    _touch(tmp_path / "rc.d/init.d/httpd")
+    (tmp_path / "init.d").symlink_to("rc.d/init.d")
+    assert _paths(expand([str(tmp_path / "init.d"), str(tmp_path / "rc.d")])) == [str(tmp_path / "init.d/httpd")]
+
+
+def test_symlink_to_a_directory_elsewhere_is_followed(tmp_path):
+    _touch(tmp_path / "elsewhere/s")
+    (tmp_path / "tree").mkdir()
+    (tmp_path / "tree/link").symlink_to(tmp_path / "elsewhere")
+    assert expand([str(tmp_path / "tree")]) == [Input(str(tmp_path / "tree/link/s"))]
+
+
+def test_symlink_loop_to_an_ancestor_is_an_error_item(tmp_path):
+    _touch(tmp_path / "d/s")
+    (tmp_path / "d/sub").mkdir()
+    (tmp_path / "d/sub/up").symlink_to("..")
+    (tmp_path / "d/sub/also").symlink_to("..")
+    loop = "symbolic link loop: leads back into a directory being walked"
+    assert expand([str(tmp_path / "d")]) == [Input(str(tmp_path / "d/s")),
+                                             Input(str(tmp_path / "d/sub/also"), "error", loop),
+                                             Input(str(tmp_path / "d/sub/up"), "error", loop)]
+
+
+@pytest.mark.parametrize("walked", (True, False), ids=("in a directory", "as an argument"))
+def test_self_referencing_symlink_is_an_error_item(tmp_path, walked):
+    (tmp_path / "self").symlink_to("self")
+    (tmp_path / "ping").symlink_to("pong")
+    (tmp_path / "pong").symlink_to("ping")
+    args = [str(tmp_path)] if walked else [str(tmp_path / "ping"), str(tmp_path / "pong"), str(tmp_path / "self")]
+    assert [(Path(i.path).name, i.state, i.reason) for i in expand(args)] == [
+        (name, "error", "symbolic link loop") for name in ("ping", "pong", "self")]
+
+
+def test_missing_and_dangling_paths_are_error_items(tmp_path):
+    (tmp_path / "dangling").symlink_to("nowhere")
+    assert expand([str(tmp_path / "missing"), str(tmp_path)]) == [
+        Input(str(tmp_path / "missing"), "error", "No such file or directory"),
+        Input(str(tmp_path / "dangling"), "error", "No such file or directory")]
+
+
+def test_special_files_are_left_to_the_pipeline(tmp_path):
+    """A FIFO is listed as is: the pipeline reports it (`not a regular file`) without opening it."""
+    os.mkfifo(tmp_path / "fifo")
+    assert expand([str(tmp_path)]) == [Input(str(tmp_path / "fifo"))]
+
+
+def test_version_control_directories_are_not_walked(tmp_path):
+    _touch(tmp_path / ".git/hooks/pre-commit")
+    _touch(tmp_path / "CVS/Root")
+    _touch(tmp_path / ".hidden/s")
+    assert _paths(expand([str(tmp_path)])) == [str(tmp_path / ".hidden/s")]
+
+
+def test_unlistable_directory_is_an_error_item(tmp_path, monkeypatch):
+    """Root lists any directory whatever its mode, so the failure is simulated."""
+    (tmp_path / "d").mkdir()
+
+    def refuse(path):
+        raise PermissionError(13, "Permission denied", path)
+
+    monkeypatch.setattr(os, "scandir", refuse)
+    assert expand([str(tmp_path / "d")]) == [Input(str(tmp_path / "d"), "error",
+                                                   "cannot list directory: Permission denied")]
+
+
+@pytest.mark.parametrize(("name", "reason"), (
+    ("httpd~", "editor backup (*~)"),
+    (".#httpd", "editor lock file (.#*)"),
+    (".httpd.swp", "editor swap file (*.swp)"),
+    ("httpd.bak", "backup copy (*.bak)"),
+    ("httpd.orig", "backup copy (*.orig)"),
+    ("functions.rpmnew", "package manager leftover (*.rpmnew)"),
+    ("functions.rpmsave", "package manager leftover (*.rpmsave)"),
+    ("functions.rpmorig", "package manager leftover (*.rpmorig)"),
+    ("ssh.dpkg-old", "package manager leftover (*.dpkg-old)"),
+    ("ssh.dpkg-new", "package manager leftover (*.dpkg-new)"),
+    ("ssh.dpkg-dist", "package manager leftover (*.dpkg-dist)"),
+    ("httpd", None),
+    ("httpd.sh", None),
+    ("bak", None),
+    pytest.param("dir.bak/httpd", None, id="only the file name counts"),
+))
+def test_name_reason(name, reason):
+    assert name_reason(name) == reason
+
+
+def test_names_classify_without_reading(tmp_path):
+    _touch(tmp_path / "httpd")
+    _touch(tmp_path / "httpd.rpmnew")
+    _touch(tmp_path / "httpd~")
+    _touch(tmp_path / "elsewhere/x.orig")
+    assert expand([str(tmp_path / "httpd"), str(tmp_path)]) == [
+        Input(str(tmp_path / "httpd")),
+        Input(str(tmp_path / "elsewhere/x.orig"), "not-a-script", "backup copy (*.orig)"),
+        Input(str(tmp_path / "httpd.rpmnew"), "not-a-script", "package manager leftover (*.rpmnew)"),
+        Input(str(tmp_path / "httpd~"), "not-a-script", "editor backup (*~)"),
+    ]
+
+
+def test_stdin_lists_paths(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _touch(tmp_path / "a")
+    _touch(tmp_path / "d/b")
+    _touch(tmp_path / "with space")
+    stdin = io.StringIO("a\n\n  \nd\r\nwith space\na\n")
+    assert _paths(expand(["-", "a", "-"], stdin)) == ["a", "d/b", "with space"]
+
+
+def test_stdin_dash_without_a_stream_adds_nothing(tmp_path):
+    assert expand(["-"]) == []
