@@ -3,15 +3,18 @@
 Debian bookworm's bwrap (0.8.0) has no overlay, so the root is assembled from binds: `/usr`
 read-only, the top-level `/bin`, `/lib`... symlinks as on the host, a fresh `/proc` (its own PID
 namespace), a minimal `/dev`, and tmpfs `/etc`, `/run`, `/var`, `/tmp` holding only what the run
-needs. A directory under `/usr` that must receive a new entry (a fake daemon at `/usr/sbin/httpd`)
-becomes a tmpfs of symlinks to the host's entries plus the new one. `/bin/sh` is bash, as on
-Red Hat. No network, IPC or UTS namespace is shared; the sandbox dies with its parent.
+needs. A directory under `/usr` that must receive a new entry (a fake daemon at `/usr/sbin/httpd`),
+or a replaced one (a fake at `/usr/sbin/rsyslogd`, which the host has), becomes a tmpfs of symlinks
+to the host's entries plus the new one. `/bin/sh` is bash, as on Red Hat. No network, IPC or UTS
+namespace is shared; the sandbox dies with its parent.
 
 The prelude runs in two stages. Stage 1 holds CAP_SYS_ADMIN and CAP_SETPCAP only: it moves the
 namespace's PID counter (so pids have the width of a busy host's) and makes `/proc` read-only.
 Stage 2 runs as root with an empty capability bounding set: it places stubs and fake daemons,
 writes the state's pid and lock files, then runs the status command with the sandbox's stdout and
 stderr. It reports on a third pipe: `@@exit N`, `@@pids ...`, `@@trace LEN` followed by LEN bytes.
+A Prelude's `program` (bash, see rewrite.lsb) replaces that last part: it runs after the state is
+prepared, with the prelude's variables and descriptors, and reports on the same pipe.
 """
 from __future__ import annotations
 
@@ -77,11 +80,12 @@ def host_path(path: str) -> str:
 
 
 def overlays(paths: Sequence[str]) -> tuple[str, ...]:
-    """Directories under /usr to rebuild as tmpfs so that PATHS can be created; parents first."""
+    """Directories under /usr to rebuild as tmpfs so that PATHS can be created (or replaced, when the
+    host has them: a fake daemon at /usr/sbin/rsyslogd); parents first."""
     found = {"/usr/bin"}  # always: /usr/bin/sh becomes bash
     for path in paths:
         real = host_path(path)
-        if not real.startswith("/usr/") or os.path.lexists(real):
+        if not real.startswith("/usr/"):
             continue
         parent = posixpath.dirname(real)
         while not os.path.isdir(parent):
@@ -141,7 +145,8 @@ def run(argv_for: Callable[[int], list[str]], timeout: float, marker: bytes = b"
 
     ARGV_FOR gets the report pipe's descriptor. Past TIMEOUT seconds the whole process group is
     killed (bwrap's --die-with-parent then takes the sandbox's PID namespace down with it). When
-    MARKER appears on the report pipe, the deadline moves TIMEOUT seconds on, once.
+    MARKER appears on the report pipe, the deadline moves TIMEOUT seconds on (each time it appears:
+    a run of several commands gives each its TIMEOUT).
     """
     read_end, write_end = os.pipe()
     start = time.monotonic()
@@ -173,6 +178,7 @@ def _pump(streams: dict[int, bytearray], deadline: float, extend: float, marker:
     selector = selectors.DefaultSelector()
     for fd in streams:
         selector.register(fd, selectors.EVENT_READ)
+    searched = 0  # how far the report pipe was searched for MARKER
     try:
         while selector.get_map():
             remaining = deadline - time.monotonic()
@@ -185,8 +191,12 @@ def _pump(streams: dict[int, bytearray], deadline: float, extend: float, marker:
                     continue
                 buffer = streams[key.fd]
                 buffer += data[:max(0, LIMIT - len(buffer))]
-                if marker and key.fd == meta and marker in buffer:
-                    deadline, marker = time.monotonic() + extend, b""
+                if marker and key.fd == meta:
+                    found = buffer.find(marker, searched)
+                    while found >= 0:
+                        deadline, searched = time.monotonic() + extend, found + len(marker)
+                        found = buffer.find(marker, searched)
+                    searched = max(searched, len(buffer) - len(marker) + 1)
         return False
     finally:
         selector.close()
@@ -214,7 +224,8 @@ if [ "$1" = stage1 ]; then
 fi
 shift
 state=$1 count=$2 fake=$3 pidfile=$4 declared=$5 lockfile=$6 mode=$7 target=$8 trace=$9 stubs=${10}
-shift 10
+program=${11}
+shift 11
 exec 5>&1 6>&2 >&3 2>&3
 while read -r kind path; do
     [ -n "$path" ] || continue
@@ -249,6 +260,10 @@ case $state in
 esac
 echo "@@pids ${pids[*]}"
 cd /
+if [ -n "$program" ]; then
+    eval "$program"
+    exit
+fi
 if [ "$mode" = library ]; then
     /bin/bash -c '. "$0" && "$@"' "$target" "$@" </dev/null >&5 2>&6 3>&- 5>&- 6>&-
 else
@@ -281,13 +296,14 @@ class Prelude(NamedTuple):
     trace: str  # none | bash | sh: trace a second, sourced run to locate an early exit
     stubs: str  # "KIND PATH" lines
     command: tuple[str, ...]
+    program: str = ""  # bash run in place of COMMAND and the trace run, COMMAND as its "$@" (rewrite.lsb)
 
 
 def prelude_command(prelude: Prelude, meta_fd: int) -> list[str]:
     return ["/bin/bash", "-c", PRELUDE, PRELUDE_NAME, "stage1", str(meta_fd), str(PID_BASE),
             prelude.state, str(prelude.processes), prelude.fake, prelude.pidfile,
             "yes" if prelude.declared else "no", prelude.lockfile, prelude.mode,
-            prelude.target, prelude.trace, prelude.stubs, *prelude.command]
+            prelude.target, prelude.trace, prelude.stubs, prelude.program, *prelude.command]
 
 
 class Report(NamedTuple):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import re
 from collections.abc import Iterator
 from typing import NamedTuple
 
@@ -256,3 +257,87 @@ def stubs(data: bytes, script_path: str, targets: Targets, skip: tuple[str, ...]
 
 def _under(path: str, prefixes: tuple[str, ...]) -> bool:
     return any(path.startswith(p.rstrip("/") + "/") for p in prefixes)
+
+
+# A lone `&` (not `&&`, `2>&1`, `&>`, `|&`): the command before it runs in the background.
+_BACKGROUND = re.compile(rb"(?<![&>|<])&(?![&>])")
+
+
+def backgrounds(data: bytes, script_path: str, binary: str) -> bool:
+    """Does the script put BINARY in the background itself (so the daemon must not fork)?
+
+    `$DAEMON --opts &` (also inside `su -c "..."`), `nohup $DAEMON &`, and
+    `start-stop-daemon --start --background` (`-b`) on a line naming the binary. Continued
+    lines (a trailing backslash) count as one.
+    """
+    env = assignments(parse(data).root_node, script_path)
+    names = [re.escape(os.fsencode(binary))] + [rb"\$\{?" + re.escape(k) + rb"\b\}?" for k, v in env.items()
+                                                 if v == os.fsencode(binary) and k != b"0"]
+    mention = re.compile(b"|".join(names))
+    for line in re.sub(rb"\\\r?\n", b" ", data).splitlines():
+        found = mention.search(line)
+        if found is None or line.lstrip().startswith(b"#"):
+            continue
+        if _BACKGROUND.search(line, found.end()):
+            return True
+        words = line.split()
+        if b"start-stop-daemon" in line and any(w == b"--background" or re.fullmatch(rb"-[A-Za-z]*b[A-Za-z]*", w)
+                                                for w in words):
+            return True
+    return False
+
+
+# Commands that start a daemon, and their options that take a value (the program is the first other word).
+_STARTERS: dict[bytes, tuple[bytes, ...]] = {
+    b"daemon": (b"--check", b"--user", b"--pidfile"),  # Red Hat's functions
+    b"start_daemon": (b"-n", b"-p"),  # LSB's init-functions
+    b"startproc": (b"-p", b"-u", b"-g", b"-l", b"-t", b"-T", b"-n", b"-c", b"-i", b"-w", b"-W"),  # SUSE
+}
+
+
+def started(data: bytes, script_path: str, binary: str) -> str:
+    """The absolute path of the program the script starts, for the fake daemon; BINARY when unknown.
+
+    `start-stop-daemon --start ... --startas|--exec X`, `daemon [options] X`, `start_daemon [-p P] X`,
+    `startproc [options] X`; the first such command naming an absolute path in a bin directory wins.
+    """
+    root = parse(data).root_node
+    env = assignments(root, script_path)
+    for node in walk(root):
+        name = command_name(node) if node.type == "command" else None
+        if name is None:
+            continue
+        words = [evaluate(a, env) for a in arguments(node)]
+        found: bytes | None = None
+        if name == b"start-stop-daemon" and (b"--start" in words or b"-S" in words):
+            found = _value(words, (b"--startas", b"-a")) or _value(words, (b"--exec", b"-x"))
+        elif name in _STARTERS:
+            found = _program(words, _STARTERS[name])
+        if found and found.startswith(b"/") and _in_bin(found):
+            return os.fsdecode(found)
+    return binary
+
+
+def _value(words: list[bytes | None], options: tuple[bytes, ...]) -> bytes | None:
+    """The value of the first of OPTIONS in WORDS (`--exec X` or `--exec=X`)."""
+    for word, after in zip(words, words[1:] + [None]):
+        if word in options:
+            return after
+        for option in options:
+            if word is not None and option.startswith(b"--") and word.startswith(option + b"="):
+                return word[len(option) + 1:]
+    return None
+
+
+def _program(words: list[bytes | None], with_value: tuple[bytes, ...]) -> bytes | None:
+    skip = False
+    for word in words:
+        if skip:
+            skip = False
+        elif word is None:
+            return None
+        elif word in with_value:
+            skip = True
+        elif not word.startswith((b"-", b"+")):
+            return word.split()[0] if word.split() else None
+    return None

@@ -19,7 +19,7 @@ from rewrite.contract import LRMD_WINDOW, RUNNING, STOPPED, Verdicts, judge, say
 from rewrite.parse import line_col, parse
 from rewrite.scan import Library, Scan, scan_bytes
 from rewrite.source import SourceError, display, not_a_script_reason, read_source
-from rewrite.targets import Targets, assignments, infer, library_targets, stubs
+from rewrite.targets import STATE_DIRS, Targets, assignments, infer, library_targets, stubs
 
 DEPLOY_DIR = "/etc/ha.d/resource.d"
 TIMEOUT = 10.0
@@ -98,6 +98,7 @@ class Plan:
     command: tuple[str, ...]
     entries: tuple[tuple[int, int], ...]  # line ranges of the status logic
     hint: str = ""  # why the file may not execute
+    subject: str = ""  # the file whose text names the targets: the script, or the original a wrapper runs
 
     def shown(self) -> str:
         if self.mode == "library":
@@ -207,7 +208,7 @@ def make_plan(path: str, *, daemon: str | None = None, pidfile: str | None = Non
         if data.split(b"\n", 1)[0].endswith(b"\r") else ""
     kind = "wrapper" if original else scan.kind
     return Plan(path, kind, targets, sandbox.Layout(tuple(dict.fromkeys(binds)), writable), mode, target,
-                trace, stub_text, command, entries, hint)
+                trace, stub_text, command, entries, hint, subject)
 
 
 def _wrapped(data: bytes, path: str) -> str | None:
@@ -322,7 +323,7 @@ def _problem(plan: Plan, report: sandbox.Report, done: sandbox.Completed, timeou
     prefix = os.fsencode(sandbox.PRELUDE_NAME) + b": line "
     if report.exit in (126, 127) and done.stderr.startswith(prefix):
         return display(done.stderr.split(b": ", 2)[-1].strip()) + plan.hint
-    missing = sorted(set(m.group(1) for m in _MISSING.finditer(done.stderr)))
+    missing = missing_programs(done.stderr)
     if report.stubs_run or missing:
         gaps = [f"{p} (a stub)" for p in report.stubs_run] + [f"{display(m)} (missing)" for m in missing]
         return "runs " + ", ".join(gaps) + ": the sandbox cannot stand in for it, verify on the real host"
@@ -332,15 +333,29 @@ def _problem(plan: Plan, report: sandbox.Report, done: sandbox.Completed, timeou
 # bash's words for a program it could not run: `SCRIPT: line 98: /usr/sbin/rndc: No such file or directory`.
 _MISSING = re.compile(rb"^[^\n]*: line \d+: ([^:\n]+): (?:No such file or directory|command not found)$",
                       re.MULTILINE)
+NOT_PROGRAMS = STATE_DIRS + ("/var/", "/etc/")  # where a missing path is a file, not a program
+
+
+def missing_programs(stderr: bytes) -> list[bytes]:
+    """The programs bash could not find; not a redirection from or to a missing file under /var, /run,
+    /etc... (`SCRIPT: line 30: /var/run/x.pid: No such file or directory` says the same words)."""
+    found = {m.group(1) for m in _MISSING.finditer(stderr)}
+    return sorted(p for p in found if not p.startswith(tuple(os.fsencode(d) for d in NOT_PROGRAMS)))
 
 
 def early_exit(trace: bytes, target: str, entries: Sequence[tuple[int, int]], code: int) -> str:
     """`exits N at line L before its status logic` when the trace never entered the status entries."""
+    line = exit_line(trace, target, entries)
+    return "" if line is None else f"exits {code} at line {line} before its status logic"
+
+
+def exit_line(trace: bytes, target: str, entries: Sequence[tuple[int, int]]) -> int | None:
+    """The last line TARGET ran when its trace never entered ENTRIES (line ranges); else None."""
     pattern = rb"^\++" + re.escape(os.fsencode(target)) + rb":(\d+): "
     lines = [int(m.group(1)) for m in re.finditer(pattern, trace, re.MULTILINE)]
     if not lines or any(lo <= n <= hi for n in lines for lo, hi in entries):
-        return ""
-    return f"exits {code} at line {lines[-1]} before its status logic"
+        return None
+    return lines[-1]
 
 
 def problems(report: ScriptReport) -> list[str]:

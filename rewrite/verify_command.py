@@ -1,18 +1,22 @@
 """`ha-rewrite verify`: run status in a sandbox, per state, and print each consumer's verdict.
 
-Exit codes: 0 every verdict right, 1 a wrong verdict, 2 a script could not be run (or a state gave
-no verdict: a hang, an early exit, a program the sandbox lacks). Problems go to stderr, one line each.
+With `--lsb`, also the LSB checklist (rewrite.lsb) on each script. Exit codes: 0 every verdict
+right (and every check passed), 1 a wrong verdict or a failed check, 2 a script could not be run (or
+a state or check gave no verdict: a hang, an early exit, a program the sandbox lacks). Problems go
+to stderr, one line each.
 """
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import Any
 
 import click
 import jinja2
 
+from rewrite import lsb
 from rewrite.report import template_dir
 from rewrite.source import display
 from rewrite.verify import (DEPLOY_DIR, TIMEOUT, ScriptReport, StateResult, compare, problems, state_notes,
@@ -60,19 +64,53 @@ def _view(report: ScriptReport) -> dict[str, Any]:
     return {"path": report.path, "error": report.error, "kind": report.kind, "command": report.command,
             "daemon": targets.daemon if targets else "", "binary": targets.binary if targets else "",
             "pidfile": targets.pidfile if targets else "", "lockfile": targets.lockfile if targets else "",
-            "rows": [_row(s) for s in report.states], "notes": notes}
+            "rows": [_row(s) for s in report.states], "notes": notes, "lsb": None}
 
 
-def summary(reports: Sequence[ScriptReport]) -> str:
+def summary(reports: Sequence[ScriptReport], codes: Sequence[int] | None = None) -> str:
     counts = {0: 0, 1: 0, 2: 0}
-    for report in reports:
-        counts[report.code] += 1
+    for code in (codes if codes is not None else [r.code for r in reports]):
+        counts[code] += 1
     parts = [f"{n} {word}" for n, word in zip(counts.values(), ("ok", "wrong", "could not be run")) if n]
     return f"{len(reports)} script{'s' if len(reports) != 1 else ''}: " + ", ".join(parts)
 
 
-def text_report(reports: Sequence[ScriptReport]) -> str:
-    return _template().render(scripts=[_view(r) for r in reports], compare=None, summary=summary(reports))
+def text_report(reports: Sequence[ScriptReport], checklists: Sequence[lsb.LsbReport] | None = None) -> str:
+    views = [_view(r) for r in reports]
+    if checklists is not None:
+        for view, checklist in zip(views, checklists):
+            view["lsb"] = lsb_view(checklist)
+    codes = [max(r.code, c.code) for r, c in zip(reports, checklists)] if checklists is not None else None
+    return _template().render(scripts=views, compare=None, summary=summary(reports, codes))
+
+
+def check_word(check: lsb.CheckResult) -> str:
+    if check.problem:
+        return "no verdict"
+    return "ok" if check.ok else "WRONG"
+
+
+def lsb_view(report: lsb.LsbReport) -> dict[str, Any]:
+    """The checklist of one script for templates/lsb.txt.j2."""
+    targets = report.targets
+    fake = "" if targets is None else (
+        f"fake daemon {targets.daemon} at {targets.binary}, pid file {targets.pidfile}: "
+        + ("the script puts it in the background" if report.foreground else "it forks into the background"))
+    rows = []
+    for check in report.checks:
+        got = ", then ".join("-" if s.exit is None else str(s.exit) for s in check.steps) or "-"
+        lines = check.stdout.split(b"\n")
+        extra = len(lines) - 1 - (lines[-1] == b"")
+        shown = printable(lines[0]) + (f"  (+{extra} line{'s' if extra > 1 else ''})" if extra > 0 else "")
+        rows.append({"check": check.check, "expected": lsb.codes_text(check.expected), "got": got,
+                     "ok": check_word(check), "stdout": shown})
+    notes = [f"{c.check}: {'; '.join(c.why)}" for c in report.checks if not c.problem and not c.ok]
+    no_verdict = [(c.check, c.problem) for c in report.checks if c.problem]
+    if len(no_verdict) == len(report.checks) > 1 and len({p for _, p in no_verdict}) == 1:
+        notes.append(f"every check: {no_verdict[0][1]}")
+    else:
+        notes += [f"{check}: {problem}" for check, problem in no_verdict]
+    return {"error": report.error, "fake": fake, "rows": rows, "notes": notes}
 
 
 def compare_text(before: ScriptReport, after: ScriptReport) -> str:
@@ -96,8 +134,30 @@ def script_record(report: ScriptReport) -> dict[str, Any]:
             "error": report.error, "ok": report.ok, "states": [state_record(s) for s in report.states]}
 
 
-def json_report(reports: Sequence[ScriptReport]) -> str:
-    return json.dumps({"scripts": [script_record(r) for r in reports]}, indent=2) + "\n"
+def step_record(step: lsb.StepResult) -> dict[str, Any]:
+    return {"action": step.action, "expected": list(step.expected), "exit": step.exit,
+            "stdout": display(step.stdout), "stderr": display(step.stderr),
+            "verdicts": step.verdicts._asdict() if step.verdicts is not None else None,
+            "alive": list(step.alive), "ok": step.ok, "why": list(step.why)}
+
+
+def check_record(check: lsb.CheckResult) -> dict[str, Any]:
+    """`{"check": "status-stopped", "expected": [3], "exit": 1, "ok": false, "stdout": ...}` and the steps."""
+    first = check.steps[0] if check.steps else None
+    return {"check": check.check, "expected": list(check.expected), "exit": check.exit, "ok": check.ok,
+            "stdout": display(check.stdout), "stderr": display(first.stderr) if first else "",
+            "problem": check.problem, "why": list(check.why), "pids": list(check.pids),
+            "notes": list(check.notes), "steps": [step_record(s) for s in check.steps]}
+
+
+def json_report(reports: Sequence[ScriptReport], checklists: Sequence[lsb.LsbReport] | None = None) -> str:
+    records = [script_record(r) for r in reports]
+    if checklists is not None:
+        for record, checklist in zip(records, checklists):
+            record["lsb"] = [check_record(c) for c in checklist.checks]
+            record["lsb_error"] = checklist.error
+            record["ok"] = record["ok"] and checklist.code == 0
+    return json.dumps({"scripts": records}, indent=2) + "\n"
 
 
 @click.command()
@@ -114,32 +174,52 @@ def json_report(reports: Sequence[ScriptReport]) -> str:
                    "directory bound at this path.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=TIMEOUT, show_default=True,
-              metavar="SECONDS", help="Per run; a status operation still running then is killed.")
+              metavar="SECONDS", help="Per run (with --lsb, per action of a check); a status operation "
+                                      "still running then is killed with its process group.")
 @click.option("--compare", "pair", nargs=2, type=click.Path(), metavar="ORIGINAL PATCHED",
               help="Verify a script and its patched copy; print both, and before/after per state.")
+@click.option("--lsb", "checklist", is_flag=True,
+              help="Also run the LSB checklist: start, stop, status, restart and an unknown action, by the "
+                   "script itself, against a fake daemon, each check in a fresh sandbox.")
 @click.pass_context
 def verify(ctx: click.Context, paths: tuple[str, ...], daemon: str | None, pidfile: str | None,
            lockfile: str | None, functions: str | None, deploy_dir: str, fmt: str, timeout: float,
-           pair: tuple[str, str] | None) -> None:
+           pair: tuple[str, str] | None, checklist: bool) -> None:
     """Run each script's status in a bubblewrap sandbox, in every state, and judge it as Heartbeat would.
 
     States: running-1, running-9, stopped, dead-pidfile, dead-lock. Consumers: rm (ResourceManager),
-    lrmd (the CRM's 79-byte first line), lsb (the exit code). Exit codes: 0 all right, 1 a wrong
-    verdict, 2 a script could not be run.
+    lrmd (the CRM's 79-byte first line), lsb (the exit code). --lsb adds the checklist: status-stopped,
+    start-stopped, status-running, start-running, stop-running, stop-stopped, status-dead-pidfile,
+    restart, unknown-action. Exit codes: 0 all right, 1 a wrong verdict or a failed check, 2 a script
+    could not be run.
     """
     if pair and paths:
         raise click.UsageError("give SCRIPT paths or --compare ORIGINAL PATCHED, not both")
     if not pair and not paths:
         raise click.UsageError("give script paths, or --compare ORIGINAL PATCHED")
+    if pair and checklist:
+        raise click.UsageError("--lsb runs on SCRIPT paths, not with --compare")
     options: dict[str, Any] = {"daemon": daemon, "pidfile": pidfile, "lockfile": lockfile, "library": functions,
                                "deploy_dir": deploy_dir, "timeout": timeout}
+    checklists: list[lsb.LsbReport] | None = None
     try:
-        reports = list(compare(pair[0], pair[1], **options)) if pair else verify_many(paths, **options)
+        if pair:
+            reports = list(compare(pair[0], pair[1], **options))
+        elif checklist:  # the states and the checklist side by side
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                states = pool.submit(verify_many, paths, **options)
+                checks = pool.submit(lsb.run_checklist, paths, **options)
+                reports, checklists = states.result(), checks.result()
+        else:
+            reports = verify_many(paths, **options)
     except Exception as exc:  # pragma: no cover - the last line of defence, reported not raised
         click.echo(f"ha-rewrite: verify: internal error, please report it: {exc!r}", err=True)
         ctx.exit(2)
-    for report in reports:
-        for line in problems(report):
+    for number, report in enumerate(reports):
+        lines = problems(report)
+        if checklists is not None and not (report.error and report.error == checklists[number].error):
+            lines += lsb.problems(checklists[number])
+        for line in lines:
             click.echo(line, err=True)
     if pair:
         before, after = reports
@@ -147,7 +227,9 @@ def verify(ctx: click.Context, paths: tuple[str, ...], daemon: str | None, pidfi
             if fmt == "json" else compare_text(before, after)
         code = max(after.code, 2 if before.error else 0)
     else:
-        output = json_report(reports) if fmt == "json" else text_report(reports)
+        output = json_report(reports, checklists) if fmt == "json" else text_report(reports, checklists)
         code = max(r.code for r in reports)
+        if checklists is not None:
+            code = max(code, max(c.code for c in checklists))
     click.echo(output, nl=False)
     ctx.exit(code)
