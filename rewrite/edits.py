@@ -19,15 +19,18 @@ class OverlapError(ValueError):
 
 
 def normalize(edits: Iterable[Edit]) -> list[Edit]:
-    """Sort edits, drop exact duplicates, refuse overlaps."""
+    """Sort edits, drop exact duplicates, join insertions at one point in rule order, refuse overlaps."""
     result: list[Edit] = []
-    for edit in sorted(set(edits), key=lambda e: (e.start, e.end, e.new)):
+    for edit in sorted(set(edits), key=lambda e: (e.start, e.end, e.rule, e.new)):
         if result and (edit.start, edit.end) == (result[-1].start, result[-1].end) and edit.new == result[-1].new:
             continue  # the same change found by two rules
+        if result and edit.start == result[-1].end == result[-1].start == edit.end:
+            # two insertions at one point, e.g. ` >&2` (HB021) and `; exit 0` (HB062) after one
+            # statement: joined in rule order, so the redirection stays on its command
+            result[-1] = result[-1]._replace(new=result[-1].new + edit.new, rule=f"{result[-1].rule}+{edit.rule}")
+            continue
         if result and edit.start < result[-1].end:
             raise OverlapError(f"edits overlap at byte {edit.start}: {result[-1].rule} and {edit.rule}")
-        if result and edit.start == result[-1].end == result[-1].start == edit.end:
-            raise OverlapError(f"two insertions at byte {edit.start}: {result[-1].rule} and {edit.rule}")
         result.append(edit)
     return result
 

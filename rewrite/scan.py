@@ -322,6 +322,8 @@ class _Walker:
         for redirect in node.children_by_field_name("redirect"):
             if redirect.type in ("heredoc_redirect", "herestring_redirect"):
                 heredoc = True
+                for after in redirect.children_by_field_name("redirect"):  # `cat <<EOF >&2`
+                    stream = _redirect_stream(after, stream) if after.type == "file_redirect" else stream
             elif redirect.type == "file_redirect":
                 stream = _redirect_stream(redirect, stream)
         inner = Context(ctx.path, stream, ctx.in_loop, ctx.calls)
@@ -521,6 +523,8 @@ class _Flow:
                 last = sib
             elif sib.type in ("elif_clause", "else_clause"):
                 break
+        if any(sub.type == "heredoc_redirect" for sub in walk(last)):
+            return None  # it ends on a here-document's terminator line: no `; exit N` can go there
         return Span(last.end_byte, last.end_byte)
 
     def before_printed(self, path: str, stmt: Node) -> bool:

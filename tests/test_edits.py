@@ -185,15 +185,21 @@ def test_splice(s, edits, expected):
         pytest.param([Edit(6, 12, b'a', 'X'), Edit(6, 12, b'b', 'Y')],
                      id='same span, different replacements'),
         pytest.param([Edit(6, 12, b'a', 'X'), Edit(9, 9, b'b', 'Y')], id='insertion inside a replaced span'),
-        pytest.param([Edit(9, 9, b'a', 'X'), Edit(9, 9, b'b', 'Y')], id='two insertions at one point'),
-        pytest.param([Edit(0, 0, b'a', 'X'), Edit(0, 0, b'b', 'Y')], id='two insertions at start'),
-        pytest.param([Edit(len(SRC), len(SRC), b'a', 'X'), Edit(len(SRC), len(SRC), b'b', 'Y')],
-                     id='two insertions at end'),
     ),
 )
 def test_splice_overlap_raises(edits):
     with pytest.raises(OverlapError):
         splice(SRC, edits)
+
+
+@pytest.mark.parametrize(('edits', 'at'), (
+    pytest.param([Edit(9, 9, b'b', 'Y'), Edit(9, 9, b'a', 'X')], 9, id='two insertions at one point'),
+    pytest.param([Edit(0, 0, b'b', 'Y'), Edit(0, 0, b'a', 'X')], 0, id='two insertions at start'),
+    pytest.param([Edit(len(SRC), len(SRC), b'b', 'Y'), Edit(len(SRC), len(SRC), b'a', 'X')], len(SRC),
+                 id='two insertions at end'),
+))
+def test_insertions_at_one_point_join_in_rule_order(edits, at):
+    assert splice(SRC, edits) == SRC[:at] + b'ab' + SRC[at:]
 
 
 def test_overlap_error_is_a_value_error():
