@@ -17,14 +17,9 @@ import jinja2
 from rewrite.parse import line_col
 from rewrite.pipeline import PATCHABLE, STATES, FileResult
 from rewrite.scan import Output
+from rewrite.jinja import template_dir
 from rewrite.source import display
 from rewrite.transform import RULES, Finding, outcome
-
-
-def template_dir() -> Path:
-    """Installed: rewrite/templates in the wheel; from a checkout: the top-level templates/."""
-    installed = Path(__file__).with_name("templates")
-    return installed if installed.is_dir() else Path(__file__).parent.parent / "templates"
 
 
 @lru_cache(maxsize=1)

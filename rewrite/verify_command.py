@@ -17,7 +17,7 @@ import click
 import jinja2
 
 from rewrite import lsb
-from rewrite.report import template_dir
+from rewrite.jinja import template_dir
 from rewrite.source import display
 from rewrite.verify import (DEPLOY_DIR, TIMEOUT, ScriptReport, StateResult, compare, problems, state_notes,
                             verify_many)
