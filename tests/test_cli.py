@@ -14,31 +14,10 @@ import pytest
 
 from corpus_cases import EXPECTED, INPUT, REPO
 from rewrite.cli import main
+from samples import COMPLIANT, SELF_MADE, write_script
 
 RH2010 = REPO / INPUT / "redhat-2010"
-COMPLIANT = b"""#!/bin/sh
-case "$1" in
-  status)
-    if [ -f /run/x.pid ]; then echo "running"; exit 0; fi
-    echo "stopped"; exit 3 ;;
-esac
-"""
-SELF_MADE = b"""#!/bin/sh
-NAME=app
-case "$1" in
-  status)
-    if [ -f /run/app.pid ]; then echo "$NAME is running"; exit 0; fi
-    echo "$NAME is not running"
-    exit 3
-    ;;
-esac
-"""
-
-
-def _write(path: Path, data: bytes, mode: int = 0o755) -> Path:
-    path.write_bytes(data)
-    path.chmod(mode)
-    return path
+_write = write_script
 
 
 def test_scan_compliant_exits_0(tmp_path, capsys):

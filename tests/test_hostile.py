@@ -13,24 +13,13 @@ import pytest
 
 from corpus_cases import INPUT, REPO
 from rewrite.cli import main
+from samples import SELF_MADE, write_script
 
-STATUS = b"""#!/bin/sh
-NAME=app
-case "$1" in
-  status)
-    if [ -f /run/app.pid ]; then echo "$NAME is running"; exit 0; fi
-    echo "$NAME is not running"
-    exit 3
-    ;;
-esac
-"""
+STATUS = SELF_MADE
 FIXED = STATUS.replace(b"is not running", b"is stopped")
 
 
-def _file(path: Path, data: bytes) -> Path:
-    path.write_bytes(data)
-    path.chmod(0o755)
-    return path
+_file = write_script
 
 
 def _run(argv, capsys):
