@@ -7,7 +7,6 @@ hash is not the recorded one (edited by hand) unless told to.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -79,7 +78,3 @@ def state(dest: Path, name: str, entry: Entry) -> str:
     if file_sha256(Path(entry.source)) != entry.source_sha256:
         return SOURCE_CHANGED
     return OK
-
-
-def absolute(path: str) -> str:
-    return os.path.abspath(path)

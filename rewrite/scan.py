@@ -75,7 +75,6 @@ class Scan:
     kind: str  # script | library | none
     outputs: tuple[Output, ...] = ()
     source_lines: tuple[SourceLine, ...] = ()
-    library_calls: tuple[bytes, ...] = ()  # library functions the status path calls
     lists: tuple[Span, ...] = ()  # calls that print a state and are followed by another
     error: int | None = None  # byte offset of a parse error on the status path
     entries: tuple[Span, ...] = ()
@@ -267,7 +266,6 @@ class _Walker:
         self.library_visible = library_visible
         self.raw: list[tuple[Context, Node, str]] = []  # (context, command node, kind)
         self.printing: set[tuple[str, int, int, str]] = set()
-        self.library_calls: list[bytes] = []
         self.calls: list[tuple[Context, Node]] = []  # calls into functions that print
         self.errors: list[int] = []
         self.active: set[tuple[str, int, int, str]] = set()
@@ -342,8 +340,6 @@ class _Walker:
         elif name in (b"echo", b"printf"):
             self.record(ctx, node, name.decode())
         elif name in self.printers and (in_library or (self.library_visible and name not in self.functions)):
-            if not in_library:
-                self.library_calls.append(name)
             self.record(ctx, node, "printer")
         elif name == STATE_PRINTER and self.family is not None and self.family.name == "suse" \
                 and any(text(a) == b"-v" for a in arguments(node)):
@@ -351,8 +347,6 @@ class _Walker:
         elif name in self.functions and not in_library:
             return self.call(ctx, node, self.path, self.functions[name])
         elif self.library is not None and (in_library or self.library_visible) and name in self.library.functions:
-            if not in_library:
-                self.library_calls.append(name)
             return self.call(ctx, node, self.library.path, self.library.functions[name])
         elif name.rsplit(b"/", 1)[-1] in QUIET or any(text(a) in (b"-q", b"--quiet", b"--silent")
                                                         for a in arguments(node)):
@@ -721,7 +715,6 @@ def _scan_entries(path: str, tree: Tree, library: Library | None,
                   entries: list[tuple[Node, dict[bytes, Node], bool]], kind: str,
                   lines: tuple[SourceLine, ...], found: Index) -> Scan:
     outputs: list[Output] = []
-    calls: list[bytes] = []
     lists: list[Span] = []
     errors: list[int] = []
     for entry, functions, loaded in entries:
@@ -735,8 +728,7 @@ def _scan_entries(path: str, tree: Tree, library: Library | None,
         judged, judged_lists = _judge_walk(walker)
         outputs += judged
         lists += judged_lists
-        calls += walker.library_calls
-    return Scan(kind, tuple(dict.fromkeys(outputs)), lines, tuple(dict.fromkeys(calls)),
+    return Scan(kind, tuple(dict.fromkeys(outputs)), lines,
                 tuple(dict.fromkeys(lists)), min(errors) if errors else None,
                 tuple(Span(e.start_byte, e.end_byte) for e, _, _ in entries))
 

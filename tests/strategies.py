@@ -11,8 +11,10 @@ words, exit and return codes, comments and odd whitespace. Then whole-file trans
 endings, no final newline, and a few raw-byte mutations. Latin-1 bytes come in comments and messages.
 
 Most programs pass `bash -n`; transforms and mutations break some on purpose. The generators are
-plain functions taking `draw` (one composite at the top): building a strategy object per node made
-generation ten times slower. Every choice's first option is the simplest, so shrinking goes there.
+plain functions taking `draw` (one composite at the top), and related choices share one draw:
+a strategy object per node and a draw per detail made generation several times slower, and
+generation is half of the properties' time. Every choice's first option is the simplest, so
+shrinking goes there.
 """
 from __future__ import annotations
 
@@ -174,12 +176,16 @@ def _single(pieces: Message) -> bytes:
     return b"".join(out) or b"''"
 
 
+# (quoting form, ${braces} always): one draw, not two; weighted towards "double" and $"translated"
+WORD_FORMS = tuple((form, braces) for form in ("double", "plain", "single", "translated", "translated", "double")
+                   for braces in (False, True))
+
+
 def message_word(draw: Draw, pieces: Message | None = None) -> bytes:
     """A message as echo arguments, in one quoting form."""
     if pieces is None:
         pieces = message(draw)
-    form = pick(draw, "double", "plain", "single", "translated", "translated", "double")
-    braces = bool(pick(draw, False, True))
+    form, braces = pick(draw, *WORD_FORMS)
     if form == "double":
         return b'"' + _expanded(pieces, braces, _escape_double) + b'"'
     if form == "translated":
@@ -197,12 +203,16 @@ REDIRECTS = (b">&2", b"1>&2", b">/dev/null 2>&1", b"2>/dev/null", b">/dev/null",
              b">>/var/log/svc.log", b"> /dev/null")
 
 
+# (where, redirection) in one draw: none a third of the time, after the words a third, else between or in front
+PLACED_REDIRECTS = (*(("none", b""),) * 18, *(("after", r) for r in REDIRECTS * 2),
+                    *(("middle", r) for r in REDIRECTS), *(("front", r) for r in REDIRECTS))
+
+
 def redirected(draw: Draw, words: list[bytes]) -> bytes:
     """WORDS (a command) with no redirection, or one after the words, between them, or in front."""
-    where = pick(draw, "none", "after", "none", "after", "middle", "front")
+    where, redirect = pick(draw, *PLACED_REDIRECTS)
     if where == "none":
         return b" ".join(words)
-    redirect = pick(draw, *REDIRECTS)
     if where == "after":
         return b" ".join([*words, redirect])
     if where == "middle":  # `echo >&2 "text"`: words after a redirection
@@ -212,11 +222,12 @@ def redirected(draw: Draw, words: list[bytes]) -> bytes:
 
 
 ECHO_OPTIONS = ((), (), (b"-n",), (b"-e",), (b"-en",), (b"-ne",), (b"-E",), (b"-n", b"-e"))
+ECHO_SHAPES = tuple((options, count) for count in (1, 1, 0, 2) for options in ECHO_OPTIONS)  # one draw
 
 
 def echo_command(draw: Draw) -> bytes:
-    options = list(pick(draw, *ECHO_OPTIONS))
-    words = [message_word(draw) for _ in range(pick(draw, 1, 1, 0, 2))]
+    options, count = pick(draw, *ECHO_SHAPES)
+    words = [message_word(draw) for _ in range(count)]
     return redirected(draw, [b"echo", *options, *words])
 
 

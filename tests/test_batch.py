@@ -15,15 +15,9 @@ from rewrite.outputs import Conflict, plan_outputs
 from rewrite.pipeline import Libraries, process
 from rewrite.report import batch_summary, json_report, summary
 from rewrite.transform import Settings
+from samples import COMPLIANT
 
 CORPUS = REPO / INPUT
-COMPLIANT = b"""#!/bin/sh
-case "$1" in
-  status)
-    if [ -f /run/x.pid ]; then echo "running"; exit 0; fi
-    echo "stopped"; exit 3 ;;
-esac
-"""
 SELF_MADE = b"""#!/bin/sh
 case "$1" in
   status)

@@ -18,14 +18,15 @@ inputs, no example database) and `nightly` (5000 random examples, default databa
 shrunk example and a `@reproduce_failure` blob. Hypothesis keeps a small cache in `.hypothesis/`
 (it writes its own `.gitignore` there).
 
-Bugs the properties found are at the end of this file: one strict xfail per bug with minimal
-reproducers, and a signature the property recognises (an `event`, shown by
-`--hypothesis-show-statistics`) so that it keeps checking everything else.
+Bugs the properties found are at the end of this file: an open one is a strict xfail with minimal
+reproducers plus a signature the property recognises (an `event`, shown by
+`--hypothesis-show-statistics`) so that it keeps checking everything else; a fixed one is a plain
+regression test.
 """
 from __future__ import annotations
 
+import itertools
 import os
-import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -162,16 +163,20 @@ def test_bytes_outside_edit_spans_are_identical(ws: Workspace, case: Case) -> No
     assert patched is not None
     assert patched == splice(original, edits)
     # Independently of splice(): walk the distinct edits in order (two rules may fix one line with
-    # the same bytes); between them, the original's bytes must appear unchanged at the shifted position.
+    # the same bytes, or insert at one point, in either order); between them, the original's bytes
+    # must appear unchanged at the shifted position.
     old = new = 0
-    for edit in sorted({e._replace(rule="") for e in edits}, key=lambda e: (e.start, e.end)):
-        assert edit.start >= old, f"edits overlap at byte {edit.start}"
-        kept = original[old:edit.start]
-        assert patched[new:new + len(kept)] == kept, f"bytes {old}..{edit.start} changed"
+    distinct = sorted({(e.start, e.end, e.new) for e in edits})
+    for (start, end), group in itertools.groupby(distinct, key=lambda e: (e[0], e[1])):
+        texts = [text for _, _, text in group]
+        assert start >= old, f"edits overlap at byte {start}"
+        kept = original[old:start]
+        assert patched[new:new + len(kept)] == kept, f"bytes {old}..{start} changed"
         new += len(kept)
-        assert patched[new:new + len(edit.new)] == edit.new
-        new += len(edit.new)
-        old = edit.end
+        size = sum(map(len, texts))
+        assert patched[new:new + size] in {b"".join(order) for order in itertools.permutations(texts)}
+        new += size
+        old = end
     assert patched[new:] == original[old:]
     # The edits rewrite words and lines, never line structure: no CR or LF is lost or added.
     assert (patched.count(b"\n"), patched.count(b"\r")) == (original.count(b"\n"), original.count(b"\r"))
@@ -254,11 +259,11 @@ def test_patching_twice_equals_patching_once(ws: Workspace, case: Case) -> None:
                          f"findings {[f.rule for f in second.findings]}")
 
 
-# ---------------------------------------------------------------- known bugs, found by the properties
-# Each has a strict xfail below with minimal reproducers (Hypothesis's shrink, then by hand), and a
-# signature the property recognises (`_known_bug`), so that it keeps
-# checking everything else. When an xfail starts passing (XPASS fails the suite), delete it and
-# its signature.
+# ---------------------------------------------------------------- bugs found by the properties
+# An open bug has a strict xfail below with minimal reproducers (Hypothesis's shrink, then by hand),
+# and a signature the property recognises (`_known_bug`, counted as an `event`), so that it keeps
+# checking everything else. When an xfail starts passing (XPASS fails the suite), turn it into a
+# plain regression test and delete its signature; fixed ones are the plain tests among them.
 
 EXIT_CODE_RULES = ("HB060", "HB061", "HB062")
 
