@@ -88,6 +88,7 @@ class Index:
         self.roots = roots
         self.nodes = nodes
         self._parents: dict[Node, Node | None] = {root: None for root in roots}
+        self._children: dict[Node, tuple[list[Node], dict[Node, int]]] = {}
 
     def parent(self, node: Node) -> Node | None:
         if node not in self._parents:
@@ -100,11 +101,21 @@ class Index:
             yield current
             current = self.parent(current)
 
+    def siblings(self, parent: Node, child: Node) -> tuple[list[Node], int]:
+        """PARENT's children (read once per parent: each read builds new Node objects) and CHILD's place."""
+        if parent not in self._children:
+            children = parent.children
+            self._children[parent] = children, {c: i for i, c in enumerate(children)}
+        children, places = self._children[parent]
+        return children, places[child]
+
     def merged(self, other: Index) -> Index:
         """One index over both trees (a script and the library it calls into)."""
         both = Index(self.roots + other.roots, self.nodes)
         both._parents.update(self._parents)
         both._parents.update(other._parents)
+        both._children.update(self._children)
+        both._children.update(other._children)
         return both
 
     def _chain(self, node: Node) -> None:

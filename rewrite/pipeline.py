@@ -11,11 +11,11 @@ from tree_sitter import Tree
 from rewrite.diffs import DiffError, check_diff, new_file_diff, unified_diff
 from rewrite.edits import Edit, OverlapError, splice
 from rewrite.parse import line_col, parse
-from rewrite.families import REDHAT, Family
+from rewrite.families import BY_LIBRARY, REDHAT, Family
 from rewrite.manifest import ManifestError
 from rewrite.manifest import load as load_manifest
 from rewrite.scan import Library, Output, Prepared, Scan, prepare, scan_tree
-from rewrite.source import SourceError, display, not_a_script_reason, read_source
+from rewrite.source import Source, SourceError, display, not_a_script_reason, read_source
 from rewrite.transform import RULES, Finding, Settings, findings_for, rewire
 from rewrite.wrapper import lsb_refusal, render_wrapper
 
@@ -77,14 +77,20 @@ class Libraries:
         """Each library loaded so far, judged as a file of its own."""
         return {path: cached[1] for path, cached in self._cache.items() if not isinstance(cached, SourceError)}
 
-    def get(self, path: str, family: Family = REDHAT) -> tuple[Library, FileResult]:
-        """The parsed library and its own result; raises SourceError when unreadable."""
+    def get(self, path: str, family: Family = REDHAT,
+            parsed: tuple[Source, Tree, Prepared] | None = None) -> tuple[Library, FileResult]:
+        """The parsed library and its own result; raises SourceError when unreadable.
+
+        PARSED: the file as the caller read, parsed and prepared it (an input that is a library).
+        """
         if path not in self._cache:
             try:
-                source = read_source(path)
-                library = Library.load(path, source.data, family)
+                source = parsed[0] if parsed is not None else read_source(path)
+                prepared = parsed[2] if parsed is not None else None
+                library = Library.load(path, source.data, family,
+                                       (parsed[1], parsed[2].found) if parsed is not None else None)
                 self._cache[path] = (library, _judge(path, source.data, source.mode, library.tree, None,
-                                                     self.settings))
+                                                     self.settings, prepared))
             except SourceError as exc:
                 self._cache[path] = exc
         cached = self._cache[path]
@@ -129,6 +135,9 @@ def _process(path: str, settings: Settings, libraries: Libraries) -> FileResult:
     tree = parse(source.data)
     prepared = prepare(tree)
     family = prepared.family
+    as_library = BY_LIBRARY.get(os.path.basename(path).encode())
+    if family is None and as_library is not None and settings == libraries.settings:
+        return libraries.get(path, as_library, (source, tree, prepared))[1]  # judged once, as input and library
     library_path = libraries.path_for(path, family) if family is not None else None
     if library_path is None or family is None:
         return _judge(path, source.data, source.mode, tree, None, settings, prepared)

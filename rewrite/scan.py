@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import NamedTuple, Union
 
 from tree_sitter import Node, Tree
@@ -93,13 +94,23 @@ class Library:
     family: Family = REDHAT
 
     @classmethod
-    def load(cls, path: str, data: bytes, family: Family = REDHAT) -> Library:
-        tree = parse(data)
-        found = index(tree.root_node, INDEXED)
+    def load(cls, path: str, data: bytes, family: Family = REDHAT, prepared: tuple[Tree, Index] | None = None) -> Library:
+        """The library in DATA; PREPARED: its tree and index, when the caller has them already."""
+        tree, found = prepared or _parsed(data)
         return cls(path, data, tree, dict(_function_defs(found)), found, family)
+
+    @cached_property
+    def env(self) -> dict[bytes, bytes]:
+        """Its top-level literal assignments (see literal_assignments), read once."""
+        return literal_assignments(self.tree.root_node)
 
 
 INDEXED = frozenset(("case_item", "function_definition"))
+
+
+def _parsed(data: bytes) -> tuple[Tree, Index]:
+    tree = parse(data)
+    return tree, index(tree.root_node, INDEXED)
 
 
 def _function_defs(found: Index) -> Iterator[tuple[bytes, Node]]:
@@ -255,8 +266,8 @@ Work = Union[tuple[Node, Context], Callable[[], list["Work"]]]
 
 
 class _Walker:
-    def __init__(self, path: str, root: Node, library: Library | None, script_functions: dict[bytes, Node],
-                 library_visible: bool, parents: Index) -> None:
+    def __init__(self, path: str, env: dict[bytes, bytes], library: Library | None,
+                 script_functions: dict[bytes, Node], library_visible: bool, parents: Index) -> None:
         self.path = path
         self.tree_index = parents
         self.family = library.family if library is not None else None
@@ -269,9 +280,9 @@ class _Walker:
         self.calls: list[tuple[Context, Node]] = []  # calls into functions that print
         self.errors: list[int] = []
         self.active: set[tuple[str, int, int, str]] = set()
-        self.envs: dict[str, dict[bytes, bytes]] = {path: literal_assignments(root)}
-        if library is not None:
-            self.envs[library.path] = literal_assignments(library.tree.root_node)
+        self.envs: dict[str, dict[bytes, bytes]] = {path: env}
+        if library is not None and library.path != path:
+            self.envs[library.path] = library.env
 
     def env(self, path: str) -> dict[bytes, bytes]:
         return self.envs[path]
@@ -444,7 +455,8 @@ class _Flow:
             if cur.type == "case_item":
                 cur, left = parent, True  # after `;;` bash goes on after `esac`, not into the next arm
                 continue
-            siblings = parent.children[_index(parent, cur) + 1:]
+            children, place = self.w.tree_index.siblings(parent, cur)
+            siblings = children[place + 1:]
             skip_next = False
             for sib in siblings:
                 if not sib.is_named:
@@ -510,7 +522,8 @@ class _Flow:
                 and any(c.type == "heredoc_redirect" for c in stmt.children):
             return None
         last = stmt
-        for sib in parent.children[_index(parent, stmt) + 1:]:
+        children, place = self.w.tree_index.siblings(parent, stmt)
+        for sib in children[place + 1:]:
             if not sib.is_named and text(sib) in BRANCH_ENDS | {b"elif", b"else", b";;"}:
                 break
             if sib.is_named and sib.type not in ("comment", "elif_clause", "else_clause"):
@@ -526,7 +539,8 @@ class _Flow:
         parent = self.w.tree_index.parent(stmt)
         if parent is None or parent.type == "list":
             return False
-        for sib in reversed(parent.children[:_index(parent, stmt)]):
+        children, place = self.w.tree_index.siblings(parent, stmt)
+        for sib in reversed(children[:place]):
             if not sib.is_named:
                 if text(sib) in BRANCH_ENDS:
                     return False
@@ -539,14 +553,6 @@ class _Flow:
 
 def _missing(tail: Span | None, word: bytes) -> Exit | None:
     return Exit("missing", tail, word) if tail is not None else None
-
-
-def _index(parent: Node, child: Node) -> int:
-    for i, sibling in enumerate(parent.children):
-        if sibling.start_byte == child.start_byte and sibling.end_byte == child.end_byte \
-                and sibling.type == child.type:
-            return i
-    raise ValueError("child not found")  # pragma: no cover - a child is always in its parent
 
 
 def _statement_command(node: Node) -> Node | None:
@@ -687,12 +693,12 @@ def scan_tree(path: str, tree: Tree, library: Library | None, prepared: Prepared
             functions, loaded = _visible_functions(root, arm, library, lines, found)
             walker_entries.append((arm, functions, loaded))
         both = found.merged(library.index) if library is not None else found
-        return _scan_entries(path, tree, library, walker_entries, "script", tuple(lines), both)
+        return _scan_entries(path, env, library, walker_entries, "script", tuple(lines), both)
     if family is not None:
         itself = Library(path, b"", tree, own, found, family)
         entries: list[tuple[Node, dict[bytes, Node], bool]] = [
             (own[name], {}, True) for name in family.status_functions if name in own]
-        return replace(_scan_entries(path, tree, itself, entries, "library", (), found), library_family=family)
+        return replace(_scan_entries(path, env, itself, entries, "library", (), found), library_family=family)
     error = first_error(root)
     if error is None:
         return Scan("none", source_lines=tuple(lines))
@@ -711,14 +717,14 @@ def _broken_status_arm(root: Node) -> int | None:
     return None
 
 
-def _scan_entries(path: str, tree: Tree, library: Library | None,
+def _scan_entries(path: str, env: dict[bytes, bytes], library: Library | None,
                   entries: list[tuple[Node, dict[bytes, Node], bool]], kind: str,
                   lines: tuple[SourceLine, ...], found: Index) -> Scan:
     outputs: list[Output] = []
     lists: list[Span] = []
     errors: list[int] = []
     for entry, functions, loaded in entries:
-        walker = _Walker(path, tree.root_node, library, functions, loaded, found)
+        walker = _Walker(path, env, library, functions, loaded, found)
         statements = [c for c in entry.named_children
                       if entry.type != "case_item" or c not in entry.children_by_field_name("value")]
         for statement in statements:

@@ -221,11 +221,25 @@ def test_library_cache_is_bounded(tmp_path):
     for n, item in enumerate(expand([str(tmp_path)])):  # host00/functions, host00/httpd, host01/functions, ...
         worker(n, item)
         sizes.append(len(worker.libraries.results()))
-    assert sizes[:4] == [0, 1, 1, 2] and max(sizes) == batch.LIBRARY_CACHE and sizes[-1] == 3
+    # an input that is a library is judged once, for itself and for the scripts beside it
+    assert sizes[:4] == [1, 1, 2, 2] and max(sizes) == batch.LIBRARY_CACHE and sizes[-1] == 4
     summaries = [d.summary for d in run(expand([str(tmp_path)]), Settings(), jobs=1)]
     assert [s.state for s in summaries] == ["patchable"] * len(summaries)
     assert [s.library for s in summaries if s.name == "httpd"] == [
         str(tmp_path / f"host{n:02d}/functions") for n in range(batch.LIBRARY_CACHE + 3)]
+
+
+def test_a_library_input_is_judged_the_same_before_or_after_its_scripts(tmp_path):
+    """The library given as input shares its parse with the scripts that load it, whichever comes first."""
+    for name in ("functions", "httpd", "named"):
+        shutil.copy(CORPUS / "redhat-2004" / name, tmp_path / name)
+    paths = [str(tmp_path / name) for name in ("functions", "httpd", "named")]
+    first = [process(p, Settings(), Libraries()) for p in paths]
+    shared = Libraries()
+    last = [process(p, Settings(), shared) for p in reversed(paths)][::-1]
+    assert first == last
+    assert first[0].kind == "library" and first[0].state == "patchable" and first[1].library == paths[0]
+    assert shared.results()[paths[0]] is last[0]
 
 
 def test_interrupt_stops_the_workers():
