@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+import re
 from functools import lru_cache
 
 import tree_sitter_bash
-from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree
+from tree_sitter import Language, Node, Parser, Tree
 
 
 @lru_cache(maxsize=1)
@@ -134,18 +135,52 @@ class Index:
         self._parents[node] = None
 
 
-SOURCE = '((command name: (command_name (word) @_name)) @source (#any-of? @_name "." "source"))'
+# Every node the scanner looks for starts at a token found here: `case` (its case_items), `function`
+# or the `(` of `name()` (a function definition), `.` or `source` as a command's name. Each find is
+# checked in the tree (`descendant_for_byte_range`), so one in a comment or a string is dropped: the
+# search only has to miss nothing, which a test against a full tree-sitter query checks. Each
+# pattern starts with its literal, which `re` finds fast; the byte before is checked here.
+_TOKENS = (re.compile(rb"case"), re.compile(rb"function"), re.compile(rb"\("),
+           re.compile(rb"(?:\.|source)(?![^\s;&|)<>])"))
+_NAME_BEFORE = frozenset(b" \t\n\r;&|({`!")  # what may stand before a command name (or nothing)
 
 
-@lru_cache(maxsize=8)
-def _query(types: frozenset[str]) -> Query:
-    patterns = [f"({kind}) @{kind}" for kind in sorted(types)] + [SOURCE]
-    return Query(Language(tree_sitter_bash.language()), " ".join(patterns))
+def _candidates(data: bytes) -> Iterator[tuple[int, bytes]]:
+    for pattern in _TOKENS:
+        for match in pattern.finditer(data):
+            token, start = match.group(), match.start()
+            before = data[start - 1] if start else None
+            if token == b"(" and before is not None and before in b"$(":
+                continue
+            if token in (b".", b"source") and before is not None and before not in _NAME_BEFORE:
+                continue
+            yield start, token
 
 
-def index(root: Node, types: frozenset[str]) -> Index:
-    """The nodes of TYPES below ROOT, and the `.`/`source` commands (`source`), in source order."""
-    found = QueryCursor(_query(types)).captures(root)
-    nodes = {kind: sorted(found.get(kind, []), key=lambda n: (n.start_byte, -n.end_byte))
-             for kind in (*types, "source")}
+def index(root: Node) -> Index:
+    """The `case_item`, `function_definition` and `.`/`source` command (`source`) nodes below ROOT,
+    each list in source order (outer first), found from ROOT's tokens without walking the tree.
+
+    ROOT's text leaves out the comments and blank lines before and after it: nothing sought is there.
+    """
+    found: dict[str, dict[Node, None]] = {"case_item": {}, "function_definition": {}, "source": {}}
+    offset = root.start_byte
+    for start, token in _candidates(text(root)):
+        node = root.descendant_for_byte_range(offset + start, offset + start + len(token))
+        name = token in (b".", b"source")  # a word; the others are keywords and punctuation
+        if node is None or node.type != ("word" if name else token.decode()) or name and text(node) != token:
+            continue
+        parent = node.parent
+        if parent is None:
+            continue
+        if token == b"case":
+            found["case_item"].update((c, None) for c in parent.named_children if c.type == "case_item")
+        elif token in (b"function", b"("):
+            if parent.type == "function_definition":
+                found["function_definition"][parent] = None
+        else:
+            command = parent.parent if parent.type == "command_name" else None
+            if command is not None and command.type == "command" and command.child_by_field_name("name") == parent:
+                found["source"][command] = None
+    nodes = {kind: sorted(nodes, key=lambda n: (n.start_byte, -n.end_byte)) for kind, nodes in found.items()}
     return Index([root], nodes)

@@ -105,12 +105,9 @@ class Library:
         return literal_assignments(self.tree.root_node)
 
 
-INDEXED = frozenset(("case_item", "function_definition"))
-
-
 def _parsed(data: bytes) -> tuple[Tree, Index]:
     tree = parse(data)
-    return tree, index(tree.root_node, INDEXED)
+    return tree, index(tree.root_node)
 
 
 def _function_defs(found: Index) -> Iterator[tuple[bytes, Node]]:
@@ -673,7 +670,7 @@ class Prepared(NamedTuple):
 
 
 def prepare(tree: Tree) -> Prepared:
-    found = index(tree.root_node, INDEXED)
+    found = index(tree.root_node)
     env = literal_assignments(tree.root_node)
     return Prepared(found, env, source_lines(found, env))
 
