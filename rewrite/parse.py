@@ -139,22 +139,10 @@ class Index:
 # or the `(` of `name()` (a function definition), `.` or `source` as a command's name. Each find is
 # checked in the tree (`descendant_for_byte_range`), so one in a comment or a string is dropped: the
 # search only has to miss nothing, which a test against a full tree-sitter query checks. Each
-# pattern starts with its literal, which `re` finds fast; the byte before is checked here.
-_TOKENS = (re.compile(rb"case"), re.compile(rb"function"), re.compile(rb"\("),
-           re.compile(rb"(?:\.|source)(?![^\s;&|)<>])"))
-_NAME_BEFORE = frozenset(b" \t\n\r;&|({`!")  # what may stand before a command name (or nothing)
-
-
-def _candidates(data: bytes) -> Iterator[tuple[int, bytes]]:
-    for pattern in _TOKENS:
-        for match in pattern.finditer(data):
-            token, start = match.group(), match.start()
-            before = data[start - 1] if start else None
-            if token == b"(" and before is not None and before in b"$(":
-                continue
-            if token in (b".", b"source") and before is not None and before not in _NAME_BEFORE:
-                continue
-            yield start, token
+# pattern starts with its literal, which `re` finds fast, and then looks behind it.
+_NAME = rb"(?<![^\s;&|({`!]%s)(?![^\s;&|)<>])"  # a command name: what may stand before and after
+_TOKENS = re.compile(b"|".join((rb"case", rb"function", rb"\((?<![$(]\()",  # not `$(`, `((`
+                                rb"\." + _NAME % rb"\.", rb"source" + _NAME % rb"source")))
 
 
 def index(root: Node) -> Index:
@@ -165,7 +153,8 @@ def index(root: Node) -> Index:
     """
     found: dict[str, dict[Node, None]] = {"case_item": {}, "function_definition": {}, "source": {}}
     offset = root.start_byte
-    for start, token in _candidates(text(root)):
+    for match in _TOKENS.finditer(text(root)):
+        start, token = match.start(), match.group()
         node = root.descendant_for_byte_range(offset + start, offset + start + len(token))
         name = token in (b".", b"source")  # a word; the others are keywords and punctuation
         if node is None or node.type != ("word" if name else token.decode()) or name and text(node) != token:
