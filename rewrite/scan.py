@@ -527,7 +527,7 @@ class _Flow:
                 last = sib
             elif sib.type in ("elif_clause", "else_clause"):
                 break
-        if any(sub.type == "heredoc_redirect" for sub in walk(last)):
+        if b"<<" in text(last) and any(sub.type == "heredoc_redirect" for sub in walk(last)):
             return None  # it ends on a here-document's terminator line: no `; exit N` can go there
         return Span(last.end_byte, last.end_byte)
 
@@ -582,6 +582,8 @@ def _code(node: Node, env: dict[bytes, int | None], last: int | None) -> int | N
 
 
 def _has_terminator(node: Node) -> bool:
+    if not any(word in text(node) for word in TERMINATORS):
+        return False  # the bytes say so without a walk
     for sub in walk(node):
         if sub.type == "command" and command_name(sub) in TERMINATORS:
             return True
