@@ -395,8 +395,8 @@ def _finish(ctx: click.Context, run: Run, written: bool, line: bool = True) -> N
     if report is not None:
         try:
             render_report(run.summaries, report)
-        except OSError as exc:
-            click.echo(f"ha-rewrite: {report}: {exc.strerror or exc}", err=True)
+        except EmitError as exc:
+            click.echo(f"ha-rewrite: {exc}", err=True)
             ctx.exit(2)
         click.echo(f"Writing {report}", err=True)
     if run.drawn:

@@ -10,6 +10,7 @@ import contextlib
 import os
 import stat
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -17,8 +18,9 @@ class EmitError(Exception):
     """A file or directory that could not be written; the message is one line naming the path."""
 
 
-def write_atomic(path: Path, data: bytes, mode: int) -> None:
-    """Replace PATH with DATA and permission bits MODE, atomically; raise EmitError."""
+def write_atomic(path: Path, data: bytes | Iterable[bytes], mode: int) -> None:
+    """Replace PATH with DATA (bytes, or chunks written as they come) and permission bits MODE,
+    atomically; raise EmitError. A symbolic link at PATH or as its directory is refused."""
     _refuse_unsafe_target(path)
     try:
         tmp = _write_temp(path, data, mode)
@@ -80,17 +82,19 @@ def _lstat(path: Path) -> os.stat_result | None:
         raise _error(path, exc) from exc
 
 
-def _write_temp(path: Path, data: bytes, mode: int) -> str:
-    """A synced temp file beside PATH holding DATA with MODE; removed again on failure."""
+def _write_temp(path: Path, data: bytes | Iterable[bytes], mode: int) -> str:
+    """A synced temp file beside PATH holding DATA with MODE; removed again on any failure
+    (a chunk's producer may raise too)."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name + ".", suffix=".tmp")
     try:
         try:
-            _write_all(fd, data)
+            for chunk in (data,) if isinstance(data, bytes) else data:
+                _write_all(fd, chunk)
             os.fchmod(fd, mode & 0o7777)
             os.fsync(fd)
         finally:
             os.close(fd)
-    except OSError:
+    except BaseException:
         _remove(tmp)
         raise
     return tmp

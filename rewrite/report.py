@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from typing import Any
 import jinja2
 
 from rewrite.parse import line_col
+from rewrite.emit import write_atomic
 from rewrite.pipeline import PATCHABLE, STATES, FileResult
 from rewrite.scan import Output
 from rewrite.jinja import template_dir
@@ -150,21 +150,14 @@ def render(results: Sequence[Reported], fmt: str) -> Iterator[str]:
 
 
 def render_report(results: Sequence[Reported], path: str | os.PathLike[str]) -> None:
-    """Write the report PATH asks for by its extension (see report_format), replacing PATH atomically.
+    """Write the report PATH asks for by its extension (see report_format), replacing PATH atomically
+    as every output is written (emit.write_atomic: a symbolic link there is refused).
 
-    Raises ValueError for an unknown extension, OSError when PATH cannot be written.
+    Raises ValueError for an unknown extension, EmitError when PATH cannot be written.
     """
     fmt = report_format(path)
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix="." + target.name + ".", suffix=".tmp")
-    try:
-        with open(fd, "w", encoding="utf-8", errors="backslashreplace", newline="") as stream:
-            stream.writelines(render(results, fmt))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    chunks = (piece.encode("utf-8", "backslashreplace") for piece in render(results, fmt))
+    write_atomic(Path(path), chunks, 0o644)
 
 
 def batch_summary(results: Sequence[Reported], written: bool = False, slowest: int = 5) -> str:

@@ -12,6 +12,7 @@ import pytest
 
 from corpus_cases import INPUT, REPO
 from rewrite.batch import KEEP_ALL, run
+from rewrite.emit import EmitError
 from rewrite.inputs import expand
 from rewrite.pipeline import FileResult
 from rewrite.report import (FileSummary, batch_summary, json_report, markdown_escape, render, render_report,
@@ -252,12 +253,24 @@ def test_report_replaces_the_file_and_leaves_no_temp_on_failure(summaries, tmp_p
     target.write_text("old")
     render_report(summaries[:1], target)
     assert target.read_text().startswith("# ha-rewrite report") and target.stat().st_mode & 0o777 == 0o644
-    with pytest.raises(OSError):
+    with pytest.raises(EmitError, match="missing-dir"):
         render_report(summaries[:1], tmp_path / "missing-dir" / "r.md")
     (tmp_path / "r.html").mkdir()
-    with pytest.raises(OSError):
+    with pytest.raises(EmitError, match="not a regular file"):
         render_report(summaries[:1], tmp_path / "r.html")
+    broken = FileSummary("late.sh", "compliant", "script", "", None, False, "{")  # fails halfway through
+    with pytest.raises(json.JSONDecodeError):
+        render_report([*summaries[:1], broken], target)
+    assert target.read_text().startswith("# ha-rewrite report")  # the old report, whole
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.html", "report.md"]
+
+
+def test_report_never_written_through_a_link(summaries, tmp_path):
+    (tmp_path / "elsewhere").write_text("keep")
+    (tmp_path / "report.json").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(EmitError, match="symbolic link"):
+        render_report(summaries[:1], tmp_path / "report.json")
+    assert (tmp_path / "elsewhere").read_text() == "keep" and (tmp_path / "report.json").is_symlink()
 
 
 def test_batch_summary_lists_the_slowest_files():
