@@ -311,10 +311,10 @@ class _Walker:
             return [(c, ctx) for c in node.named_children[1:] if c.type in ("elif_clause", "else_clause")]
         if kind in ("while_statement", "for_statement", "c_style_for_statement", "until_statement"):
             looped = Context(ctx.path, ctx.stream, True, ctx.calls)
-            return [(child, looped) for child in node.named_children]
+            return [(child, looped) for child in node.named_children if child.type not in SILENT_NODES]
         if kind in SILENT_NODES:
             return []
-        return [(child, ctx) for child in node.named_children]
+        return [(child, ctx) for child in node.named_children if child.type not in SILENT_NODES]
 
     def _systemd_guard(self, node: Node) -> bool:
         """Red Hat's systemctl redirect: never taken from /etc/ha.d/resource.d, where $0 is not in init.d."""
