@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from tree_sitter import Tree
 
 from rewrite.diffs import DiffError, check_diff, new_file_diff, unified_diff
-from rewrite.edits import Edit, OverlapError, splice
+from rewrite.edits import Edit, OverlapError, compose, normalize, shift_back, splice
 from rewrite.parse import line_col, parse
 from rewrite.families import REDHAT, Family
 from rewrite.manifest import ManifestError
@@ -142,6 +142,15 @@ def _process(path: str, settings: Settings, libraries: Libraries) -> FileResult:
 
 def _judge(path: str, data: bytes, mode: int, tree: Tree, library: tuple[Library, FileResult] | None,
            settings: Settings, prepared: Prepared | None = None) -> FileResult:
+    assessed = _assess(path, data, mode, tree, library, settings, prepared)
+    if assessed.state != COMPLIANT:
+        return assessed
+    return _lsb_wrap(_plan(_settle(assessed, library, settings), settings), settings)
+
+
+def _assess(path: str, data: bytes, mode: int, tree: Tree, library: tuple[Library, FileResult] | None,
+            settings: Settings, prepared: Prepared | None = None) -> FileResult:
+    """Scan DATA and run the rules: COMPLIANT with the findings (edits not planned yet), or a final state."""
     scan = scan_tree(path, tree, library[0] if library else None, prepared)
     own_family = scan.library_family
     base = FileResult(path, COMPLIANT, scan.kind, original=data, mode=mode,
@@ -168,7 +177,74 @@ def _judge(path: str, data: bytes, mode: int, tree: Tree, library: tuple[Library
             and not _calls_status(scan, library):
         findings.append(Finding("HB042", scan.entries[0].start, scan.entries[0].start,
                                 "status path prints no state: needs a wrapper", "unknown", None, b"", (), True))
-    return _lsb_wrap(_plan(base, tuple(sorted(findings, key=lambda f: (f.start, f.rule))), settings), settings)
+    return _replace(base, findings=_in_order(findings))
+
+
+def _in_order(findings: Sequence[Finding]) -> tuple[Finding, ...]:
+    return tuple(sorted(findings, key=lambda f: (f.start, f.rule)))
+
+
+MAX_PASSES = 3  # plans of one file: the first, then re-plans on the patched bytes until nothing changes
+
+
+def _settle(assessed: FileResult, library: tuple[Library, FileResult] | None, settings: Settings) -> FileResult:
+    """Plan again on the patched bytes until the rules find nothing more to fix (see _fixed_point)."""
+    findings, _ = _fixed_point(assessed, assessed.findings, library, settings)
+    return _replace(assessed, findings=findings)
+
+
+def _fixed_point(assessed: FileResult, findings: tuple[Finding, ...], library: tuple[Library, FileResult] | None,
+                 settings: Settings) -> tuple[tuple[Finding, ...], bool]:
+    """FINDINGS' edits, with those later passes add, and whether the last copy scanned could be read.
+
+    One fix can change what another line means: a library printer or a here-document becomes
+    `echo "running"` (HB004, HB003) whose exit code HB060 must then check; a command sent to
+    stderr (HB021) no longer sets the code a bare `exit` passes on (HB061); a changed exit code
+    (HB060, HB062) changes the verdict on every other line ending in it. The findings of a later
+    pass are carried back to the original's bytes and their edits composed with the earlier ones,
+    so the result is still one set of edits on the original and one original -> final diff. A pass
+    that would need a wrapper, cannot be read, or undoes an earlier pass (two lines sharing one
+    exit want different codes) is not taken: the last consistent plan stands."""
+    seen = {assessed.original}
+    for _ in range(MAX_PASSES - 1):
+        edits = [e for f in findings for e in f.edits]
+        if not edits or any(f.wrapper for f in findings):
+            break
+        try:
+            patched = splice(assessed.original, edits)
+        except OverlapError:
+            break  # _plan reports it
+        again = _assess(assessed.path, patched, assessed.mode, parse(patched), library, settings)
+        if again.state == UNPARSEABLE:
+            return findings, False
+        more = [f for f in again.findings if f.edits]
+        if again.state != COMPLIANT or not more or any(f.wrapper for f in again.findings):
+            break
+        try:
+            carried = _carry(assessed.original, findings, patched, more)
+        except OverlapError:
+            break
+        seen.add(patched)
+        if splice(assessed.original, [e for f in carried for e in f.edits]) in seen:
+            break  # the fixes undo each other
+        findings = carried
+    return findings, True
+
+
+def _carry(original: bytes, findings: tuple[Finding, ...], patched: bytes, more: list[Finding]) -> tuple[Finding, ...]:
+    """FINDINGS (on ORIGINAL) plus MORE (on PATCHED, their result): all on ORIGINAL, each finding
+    holding the composed edits its own edits became part of."""
+    done = normalize(e for f in findings for e in f.edits)
+    composed = compose(original, done, [e for f in more for e in f.edits])
+    moved = [f._replace(start=shift_back(done, f.start, False), end=shift_back(done, f.end, True)) for f in more]
+
+    def holding(edits: tuple[Edit, ...], back: bool) -> tuple[Edit, ...]:
+        spans = [(shift_back(done, e.start, False), shift_back(done, e.end, True)) if back else (e.start, e.end)
+                 for e in edits]
+        return tuple(c for c in composed if any(c.start <= s and e <= c.end for s, e in spans))
+
+    return _in_order([f._replace(edits=holding(f.edits, False)) for f in findings]
+                     + [f._replace(edits=holding(m.edits, True)) for f, m in zip(moved, more)])
 
 
 def _calls_status(scan: Scan, library: tuple[Library, FileResult] | None) -> bool:
@@ -186,7 +262,8 @@ def _rewire(scan: Scan, settings: Settings, library: tuple[Library, FileResult])
     return rewire(scan, settings, lib.path, lib.family.library, "breaks the contract (" + ", ".join(rules) + ")")
 
 
-def _plan(base: FileResult, findings: tuple[Finding, ...], settings: Settings) -> FileResult:
+def _plan(base: FileResult, settings: Settings) -> FileResult:
+    findings = base.findings
     wrapper = [f for f in findings if f.wrapper]
     if wrapper:
         return _wrap(_replace(base, state=NEEDS_WRAPPER, findings=findings, reason=wrapper[0].message), settings)

@@ -35,11 +35,12 @@ from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, event, given, note, settings
+from hypothesis import strategies as st
 
 from rewrite import pipeline
 from rewrite.cli import main
 from rewrite.diffs import apply_diff
-from rewrite.edits import Edit, splice
+from rewrite.edits import Edit, compose, normalize, splice
 from rewrite.parse import parse, walk
 from rewrite.pipeline import (
     COMPLIANT, ERROR, NEEDS_WRAPPER, PATCHABLE, STATES, FileResult, Libraries, exit_code, process,
@@ -259,6 +260,37 @@ def test_patching_twice_equals_patching_once(ws: Workspace, case: Case) -> None:
                          f"findings {[f.rule for f in second.findings]}")
 
 
+# ---------------------------------------------------------------- 6. composed edits
+
+
+@st.composite
+def _edits_on(draw: st.DrawFn, data: bytes, rule: str) -> list[Edit]:
+    """Non-overlapping edits on DATA: replacements, deletions, insertions (several at one point too)."""
+    cuts = sorted(draw(st.lists(st.integers(0, len(data)), max_size=8)))
+    return [Edit(start, end, draw(st.binary(max_size=4)), rule) for start, end in zip(cuts[::2], cuts[1::2])]
+
+
+@PROFILE
+@given(st.data())
+def test_composed_edits_equal_two_splices(data: st.DataObject) -> None:
+    """The pipeline's later passes plan on patched bytes; compose() carries them back to the
+    original: one set of edits, one diff, every byte outside its spans the original's."""
+    src = data.draw(st.binary(max_size=24), label="src")
+    first = data.draw(_edits_on(src, "A"), label="first")
+    middle = splice(src, first)
+    second = data.draw(_edits_on(middle, "B"), label="second")
+    composed = compose(src, first, second)
+    assert splice(src, composed) == splice(middle, second)
+    assert normalize(composed) == sorted(composed)  # disjoint, in order: nothing to join or refuse
+    assert all(e.new != src[e.start:e.end] for e in composed)  # no edit that changes nothing
+    if not second:  # nothing more: the composed edits rewrite no byte the first ones kept
+        assert _covered(composed) <= _covered(first)
+
+
+def _covered(edits: list[Edit]) -> set[int]:
+    return {i for e in edits for i in range(e.start, e.end)}
+
+
 # ---------------------------------------------------------------- bugs found by the properties
 # An open bug has a strict xfail below with minimal reproducers (Hypothesis's shrink, then by hand),
 # and a signature the property recognises (`_known_bug`, counted as an `event`), so that it keeps
@@ -290,8 +322,6 @@ def _known_bug(first: FileResult, second: FileResult) -> str | None:
             return "HB010 leaves a state word glued to an expansion"
     if any(f.rule in EXIT_CODE_RULES and f.edits for f in first.findings):
         return "an exit-code edit leaves the lines sharing that code judged with the old one"
-    if second.findings and all(f.rule in EXIT_CODE_RULES for f in second.findings):
-        return "exit-code rules judge the original lines, not the other rules' edits"
     return None
 
 
@@ -305,7 +335,7 @@ def _second_run(tmp_path: Path, script: bytes, library: str | None = None) -> Fi
     (once / "svc").write_bytes(script)
     libraries = Libraries(settings=SETTINGS)
     first = process(str(once / "svc"), SETTINGS, libraries)
-    if first.state != PATCHABLE or first.patched is None:  # not an assertion: the xfail must not hide this
+    if first.state != PATCHABLE or first.patched is None:  # not an assertion: an xfail must not hide this
         raise RuntimeError(f"the reproducer is no longer patched: {first.state} ({first.reason})")
     if library is not None:
         copy = libraries.results()[str(once / "functions")].patched if first.rewired else LIBRARIES[library]
@@ -325,17 +355,27 @@ def test_known_bug_reword_misses_state_word_glued_to_expansion(tmp_path: Path) -
 
 @pytest.mark.parametrize(("script", "library"), [
     pytest.param(b"case $1 in\nstatus) if test; then echo stopped; else echo running; fi; exit 0;;\nesac\n", None,
-                 id="if/else before one exit: 0 -> 3, then back to 0, and so on"),
-    pytest.param(b'case $1 in\nstatus) printf "%s running\\n" || printf is running; exit 3;;\nesac\n', None,
-                 id="|| alternative: exit 3 -> 0 makes `printf is running` a running line (HB003)"),
-    pytest.param(b"case $1 in\nstatus) echo $p is not running; echo running;;\nesac\n", None,
-                 id="trailer: the appended exit 3 makes `echo running` a stopped path's (HB010)"),
+                 id="if/else before one exit: 0 -> 3, then back to 0: the fixed point stops at 3"),
 ])
 @pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
     "HB060/HB062 change or add the exit code that ends a branch, but the other lines ending in that code "
     "(an if/else or ||/&& alternative, a trailer) were judged with the old code: a second run finds them"))
 def test_known_bug_exit_code_edit_leaves_lines_sharing_it_misjudged(tmp_path: Path, script: bytes,
                                                                      library: str | None) -> None:
+    second = _second_run(tmp_path, script, library)
+    assert (second.state, _edits(second)) == (COMPLIANT, [])
+
+
+@pytest.mark.parametrize(("script", "library"), [
+    pytest.param(b'case $1 in\nstatus) printf "%s running\\n" || printf is running; exit 3;;\nesac\n', None,
+                 id="|| alternative: exit 3 -> 0 makes `printf is running` a running line (HB003)"),
+    pytest.param(b"case $1 in\nstatus) echo $p is not running; echo running;;\nesac\n", None,
+                 id="trailer: the appended exit 3 makes `echo running` a stopped path's (HB010)"),
+])
+def test_exit_code_edit_rejudges_lines_sharing_it(tmp_path: Path, script: bytes, library: str | None) -> None:
+    """Found by the properties: HB060/HB062 changed or added the exit code ending a branch, but the
+    other lines ending in that code (an ||/&& alternative, a trailer) were judged with the old code,
+    and a second run found them."""
     second = _second_run(tmp_path, script, library)
     assert (second.state, _edits(second)) == (COMPLIANT, [])
 
@@ -350,14 +390,15 @@ def test_known_bug_exit_code_edit_leaves_lines_sharing_it_misjudged(tmp_path: Pa
     pytest.param(b"case $1 in\nstatus) echo $p is running; date; exit;;\nesac\n", None,
                  id="bare exit after a report: HB021 sends it to stderr, then HB061"),
 ])
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "the exit-code rules (HB060-HB062) judge the original lines: a library printer's or a here-document's "
-    "status line is not checked until HB004/HB003 make it `echo \"running\"`, a bare exit not until HB021 "
-    "moves the command before it to stderr; only a second run fixes the code"))
-def test_known_bug_exit_code_rules_judge_lines_before_the_other_edits(tmp_path: Path, script: bytes,
-                                                                       library: str | None) -> None:
+def test_exit_code_rules_judge_lines_after_the_other_edits(tmp_path: Path, script: bytes,
+                                                            library: str | None) -> None:
+    """Found by the properties: the exit-code rules judged the original lines, so a library printer's
+    or a here-document's status line was not checked until HB004/HB003 made it `echo "running"`,
+    nor a bare exit until HB021 moved the command before it to stderr: only a second run fixed the
+    code. The pipeline now plans again on the patched bytes until nothing changes."""
     second = _second_run(tmp_path, script, library)
     assert (second.state, _edits(second)) == (COMPLIANT, [])
+    assert b"exit 0" in second.original  # the running branch's code, in the one diff of the first run
 
 
 def test_no_exit_appended_to_a_here_document_terminator(tmp_path: Path) -> None:
