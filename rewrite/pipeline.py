@@ -184,6 +184,7 @@ def _in_order(findings: Sequence[Finding]) -> tuple[Finding, ...]:
     return tuple(sorted(findings, key=lambda f: (f.start, f.rule)))
 
 
+EXIT_CODE_RULES = ("HB060", "HB061", "HB062")
 MAX_PASSES = 3  # plans of one file: the first, then re-plans on the patched bytes until nothing changes
 
 
@@ -284,13 +285,21 @@ def _wrap(result: FileResult, settings: Settings) -> FileResult:
     """A script no edit can fix gets a wrapper answering status from its exit code, if they are LSB."""
     if result.kind != "script":
         return result
-    refusal = None if settings.trust_exit_codes or settings.lsb_wrapper else lsb_refusal(result.outputs)
+    refusal = None if settings.trust_exit_codes or settings.lsb_wrapper else \
+        _shared_exit_refusal(result.findings) or lsb_refusal(result.outputs)
     if refusal is not None:
         return _replace(result, reason=f"{result.reason}; no wrapper: {refusal} (--trust-exit-codes wraps it anyway)")
     original = os.path.join(settings.original_dir, os.path.basename(result.path)) if settings.original_dir \
         else os.path.abspath(result.path)
     wrapper = render_wrapper(original, result.reason, settings.word, settings.lsb_wrapper)
     return _replace(result, patched=wrapper, diff=new_file_diff(wrapper, result.name), wrapped=True)
+
+
+def _shared_exit_refusal(findings: Sequence[Finding]) -> str | None:
+    """A wrapper answers from the exit code: not when one exit ends branches reporting different states."""
+    if any(f.wrapper and f.rule in EXIT_CODE_RULES for f in findings):
+        return "one exit ends status branches that report different states"
+    return None
 
 
 def _lsb_wrap(result: FileResult, settings: Settings) -> FileResult:

@@ -57,6 +57,7 @@ class Output:
     keep: bytes = b""  # the redirections to keep after a rewritten line
     literals: tuple[tuple[Span, bytes], ...] = ()  # literal pieces of the message, rewordable
     dollars: tuple[Span, ...] = ()  # the `$` of each $"..." in the message
+    tail: Span | None = None  # after the last statement of its own branch: where an exit of its own goes
 
 
 @dataclass(frozen=True)
@@ -787,9 +788,10 @@ def _output(walker: _Walker, flow: _Flow, ctx: Context, node: Node, kind: str, s
     role = "redirected"
     code = None
     exit_ = None
+    tail = None
     if ctx.stream == "stdout":
         after = flow.after(ctx.path, stmt, None if kind == "external" else 0)
-        code, exit_ = after.code, after.exit
+        code, exit_, tail = after.code, after.exit, flow._tail(stmt)
         if kind == "state":
             role = "status"  # `rc_status -v` prints the state line itself, whatever came before
         elif kind != "external" and not rendered.strip() and not translated:
@@ -804,7 +806,7 @@ def _output(walker: _Walker, flow: _Flow, ctx: Context, node: Node, kind: str, s
     literals, dollars = _pieces(args if message else _printf_format(args) if kind == "printf" else [])
     return Output(ctx.path, Span(node.start_byte, node.end_byte), kind, name, written, rendered, translated,
                   unbounded, ctx.stream, code, role, ctx.in_loop, printer_outcome, exit_, line,
-                  keep if extra else b"", literals, dollars)
+                  keep if extra else b"", literals, dollars, tail)
 
 
 def _redirect_words(stmt: Node) -> tuple[list[Node], bytes]:

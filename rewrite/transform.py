@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import NamedTuple
 
 from rewrite.contract import (
     LRMD_WINDOW, RUNNING, STOPPED, UNKNOWN, Verdicts, judge, lrmd_verdict, rm_verdict, says_running, text_outcome,
 )
 from rewrite.edits import Edit
-from rewrite.scan import Output, Scan
+from rewrite.scan import Exit, Output, Scan, Span
 
 
 class Settings(NamedTuple):
@@ -218,18 +218,38 @@ def lsb_code(output: Output) -> int | None:
     return 2 if _STALE_LOCK.search(output.rendered) else 3
 
 
-def exit_code(output: Output, settings: Settings) -> Iterator[Finding]:
-    """HB060-HB062: a status branch whose message is clear exits with that state's LSB code."""
+def _judged_code(output: Output) -> int | None:
+    """The LSB code OUTPUT's branch must exit with, when HB060-HB062 judge its exit at all."""
     if output.role != "status" or output.kind not in ("echo", "printf", "printer") or output.exit is None:
-        return
+        return None
     if output.kind == "printer" and not output.literals:
-        return  # echo_success and friends: the message is fixed, the branch's meaning is not
-    wanted = lsb_code(output)
-    if wanted is None or output.code == wanted:
+        return None  # echo_success and friends: the message is fixed, the branch's meaning is not
+    return lsb_code(output)
+
+
+def shared_exits(outputs: Iterable[Output]) -> dict[Span, frozenset[int]]:
+    """For each exit that ends status branches: the codes their messages ask for."""
+    wanted: dict[Span, set[int]] = {}
+    for output in outputs:
+        code = _judged_code(output)
+        if code is not None and output.exit is not None:
+            wanted.setdefault(output.exit.span, set()).add(code)
+    return {span: frozenset(codes) for span, codes in wanted.items()}
+
+
+def exit_code(output: Output, settings: Settings, shared: Mapping[Span, frozenset[int]]) -> Iterator[Finding]:
+    """HB060-HB062: a status branch whose message is clear exits with that state's LSB code.
+
+    SHARED (from `shared_exits`): an exit ending branches that ask for different codes is left as
+    it is; a branch it ends wrongly gets an exit of its own, or a wrapper when there is no place."""
+    wanted = _judged_code(output)
+    if wanted is None or output.exit is None or output.code == wanted:
         return
     where, word = output.exit.span, output.exit.word
     got = "no code" if output.code is None else f"{output.code}"
-    if output.exit.kind == "literal":
+    if len(shared.get(where, ())) > 1:
+        yield _own_exit(output, output.exit, wanted, got)
+    elif output.exit.kind == "literal":
         yield _finding("HB060", output, f"says {outcome(output)} but exits {got}: LSB wants {wanted}", outcome(output),
                        (Edit(where.start, where.end, b"%d" % wanted, "HB060"),))
     elif output.exit.kind == "bare":
@@ -241,17 +261,34 @@ def exit_code(output: Output, settings: Settings) -> Iterator[Finding]:
                                                              "HB062"),))
 
 
-RULES_BY_OUTPUT = (running_line, stopped_line, extra_output, wrapper_needed, exit_code)
+def _own_exit(output: Output, shared: Exit, wanted: int, got: str) -> Finding:
+    """OUTPUT's branch ends in an exit other branches need as it is: `; exit N` after the branch's
+    last statement, when that lies before the SHARED exit (an if/elif/else or case branch)."""
+    rule = "HB060" if shared.kind == "literal" else "HB061"
+    word = shared.word
+    message = (f"says {outcome(output)} but exits {got}, through a {word.decode()} other branches need as it is: "
+               f"LSB wants {wanted}")
+    tail = output.tail
+    if tail is None or tail.start >= shared.span.start:
+        return _finding(rule, output, message + "; its branch has no place for a code of its own: fix by hand",
+                        outcome(output), wrapper=True)
+    return _finding(rule, output, message + f": give its branch a {word.decode()} of its own", outcome(output),
+                    (Edit(tail.start, tail.end, b"; %s %d" % (word, wanted), rule),))
+
+
+RULES_BY_OUTPUT = (running_line, stopped_line, extra_output, wrapper_needed)
 
 
 def findings_for(scan: Scan, path: str, settings: Settings) -> list[Finding]:
     """Every finding located in PATH (a script's own lines, or the library's)."""
     found: list[Finding] = []
+    shared = shared_exits(o for o in scan.outputs if o.path == path)
     for output in scan.outputs:
         if output.path != path:
             continue
         for rule in RULES_BY_OUTPUT:
             found.extend(rule(output, settings))
+        found.extend(exit_code(output, settings, shared))
     for span in scan.lists:
         found.append(Finding("HB041", span.start, span.end, "status prints a list of states, not one: "
                              "needs a wrapper", UNKNOWN, None, b"", (), True))
