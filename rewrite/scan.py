@@ -833,8 +833,10 @@ def _pieces(args: list[Node]) -> tuple[tuple[tuple[Span, bytes], ...], tuple[Spa
     for arg in args:
         if arg.type == "$":
             dollars.append(Span(arg.start_byte, arg.end_byte))
-        for sub in walk(arg):
-            if sub.type in ("string_content", "raw_string") or (sub.type == "word" and sub is arg):
+        glued = {(c.start_byte, c.end_byte) for c in arg.named_children} if arg.type == "concatenation" else set()
+        for sub in walk(arg):  # a word glued to an expansion (`running$p`) is one of the concatenation's children
+            if sub.type in ("string_content", "raw_string") or (sub.type == "word" and (
+                    sub is arg or (sub.start_byte, sub.end_byte) in glued)):
                 literals.append((Span(sub.start_byte, sub.end_byte), text(sub)))
     return tuple(literals), tuple(dollars)
 

@@ -399,6 +399,22 @@ def test_every_rule_is_in_the_readme_table():
         pytest.param(
             b'case "$1" in\n'
             b'status)\n'
+            b'\techo down, running$since ${name}OK\n'
+            b'\texit 3\n'
+            b'\t;;\n'
+            b'esac\n',
+            b'case "$1" in\n'
+            b'status)\n'
+            b'\techo down, stopped$since ${name}ok\n'
+            b'\texit 3\n'
+            b'\t;;\n'
+            b'esac\n',
+            ('HB010',),
+            id='HB010: words glued to an expansion reworded too',
+        ),
+        pytest.param(
+            b'case "$1" in\n'
+            b'status)\n'
             b'\tif [ -f /var/run/foo.pid ]; then\n'
             b'\t\techo "foo (pid $pid) is running"\n'
             b'\telif [ -f /var/lock/subsys/foo ]; then\n'
