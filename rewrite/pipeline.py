@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from dataclasses import dataclass, field, replace
 
-from tree_sitter import Tree
+from tree_sitter import Node, Tree
 
 from rewrite.diffs import DiffError, check_diff, new_file_diff, unified_diff
 from rewrite.edits import Edit, OverlapError, compose, normalize, shift_back, splice
@@ -14,7 +14,7 @@ from rewrite.parse import line_col, parse
 from rewrite.families import REDHAT, Family
 from rewrite.manifest import ManifestError
 from rewrite.manifest import load as load_manifest
-from rewrite.scan import Library, Output, Prepared, Scan, prepare, scan_tree
+from rewrite.scan import Library, Output, Prepared, Scan, prepare, scan_tree, swallows_statements
 from rewrite.source import SourceError, display, not_a_script_reason, read_source
 from rewrite.transform import RULES, Finding, Settings, findings_for, rewire
 from rewrite.wrapper import lsb_refusal, render_wrapper
@@ -158,8 +158,7 @@ def _assess(path: str, data: bytes, mode: int, tree: Tree, library: tuple[Librar
                       library_name=own_family.library if own_family is not None else
                       library[0].family.library if library else None)
     if scan.error is not None:
-        line, _ = line_col(data, scan.error)
-        message = f"parse error on the status path at line {line}"
+        message = _parse_error(data, tree, scan.error)
         return _replace(base, state=UNPARSEABLE, reason=message, findings=(
             Finding("HB050", scan.error, scan.error, message + ": fix the script by hand", "unknown", None, b""),))
     if scan.kind == "none":
@@ -180,6 +179,18 @@ def _assess(path: str, data: bytes, mode: int, tree: Tree, library: tuple[Librar
     return _replace(base, findings=_in_order(findings))
 
 
+def _parse_error(data: bytes, tree: Tree, offset: int) -> str:
+    line, _ = line_col(data, offset)
+    node: Node | None = tree.root_node.descendant_for_byte_range(offset, offset)
+    while node is not None and node.start_byte == offset and not swallows_statements(node):
+        node = node.parent
+    if node is not None and node.start_byte == offset:
+        last, _ = line_col(data, node.end_byte)
+        return (f"lines {line}-{last} are misread as one `[ ... ]` test (tree-sitter-bash #316: a redirection "
+                "between two tests); a `;` after the first test avoids it")
+    return f"parse error on the status path at line {line}"
+
+
 def _in_order(findings: Sequence[Finding]) -> tuple[Finding, ...]:
     return tuple(sorted(findings, key=lambda f: (f.start, f.rule)))
 
@@ -189,8 +200,16 @@ MAX_PASSES = 3  # plans of one file: the first, then re-plans on the patched byt
 
 
 def _settle(assessed: FileResult, library: tuple[Library, FileResult] | None, settings: Settings) -> FileResult:
-    """Plan again on the patched bytes until the rules find nothing more to fix (see _fixed_point)."""
-    findings, _ = _fixed_point(assessed, assessed.findings, library, settings)
+    """Plan again on the patched bytes until the rules find nothing more to fix (see _fixed_point).
+
+    When the copy cannot be read back (tree-sitter-bash #316 reads `cmd >&2` between two `[ ... ]`
+    tests as part of the first test, hiding the statements in between from every later scan), the
+    stderr fixes are planned again as groups, `{ cmd; } >&2`, which it reads right."""
+    findings, readable = _fixed_point(assessed, assessed.findings, library, settings)
+    if not readable and any(f.regrouped for f in assessed.findings):
+        regrouped = tuple(f._replace(edits=f.regrouped) if f.regrouped else f for f in assessed.findings)
+        again, readable = _fixed_point(assessed, regrouped, library, settings)
+        findings = again if readable else findings
     return _replace(assessed, findings=findings)
 
 

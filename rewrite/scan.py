@@ -288,7 +288,7 @@ class _Walker:
 
     def _step(self, node: Node, ctx: Context) -> list[Work]:
         kind = node.type
-        if kind == "ERROR" or node.is_missing:
+        if kind == "ERROR" or node.is_missing or swallows_statements(node):
             self.errors.append(node.start_byte)
             return []
         if kind == "command":
@@ -382,6 +382,14 @@ class _Walker:
             self.printing.add(_key(path, site))
             for above in self.tree_index.ancestors(site):
                 self.printing.add(_key(path, above))
+
+
+def swallows_statements(node: Node) -> bool:
+    """tree-sitter-bash #316: with a redirection between two `[ ... ]` tests, the first test is read
+    as one `[ ... ]` holding every statement up to the second, with no ERROR node. A test holds no
+    redirected statement in bash, let alone one across lines."""
+    return node.type == "test_command" and b"\n" in text(node) and \
+        any(c.type == "redirected_statement" for c in node.named_children)
 
 
 def _redirect_stream(redirect: Node, stream: str) -> str:

@@ -35,6 +35,7 @@ class Finding(NamedTuple):
     text: bytes
     edits: tuple[Edit, ...] = ()
     wrapper: bool = False  # no edit can fix it: the file needs a wrapper
+    regrouped: tuple[Edit, ...] = ()  # the same fix in another form, when EDITS' form cannot be re-read
 
 
 # Rule ids, names and one-line descriptions; the README's rules table explains each.
@@ -82,6 +83,15 @@ def _replace_line(output: Output, settings: Settings, rule: str, word: bytes) ->
 
 def _to_stderr(output: Output, rule: str) -> tuple[Edit, ...]:
     return (Edit(output.span.end, output.span.end, b" >&2", rule),)
+
+
+def _group_to_stderr(output: Output, rule: str) -> tuple[Edit, ...]:
+    """`{ cmd; } >&2`, for where tree-sitter-bash #316 misreads `cmd >&2` between two `[ ... ]`
+    tests; none when words follow a redirection of the command (`echo >&1 text`): a group takes none."""
+    if output.line != output.span:
+        return ()
+    return (Edit(output.span.start, output.span.start, b"{ ", rule), Edit(output.span.end, output.span.end,
+                                                                          b"; } >&2", rule))
 
 
 # ---------------------------------------------------------------- running lines
@@ -173,10 +183,12 @@ def extra_output(output: Output, settings: Settings) -> Iterator[Finding]:
         return
     if output.role == "preamble":
         yield _finding("HB020", output, "prints to stdout before the status line, which lrmd reads "
-                       "alone: send it to stderr", UNKNOWN, _to_stderr(output, "HB020"))
+                       "alone: send it to stderr", UNKNOWN, _to_stderr(output, "HB020"))._replace(
+                           regrouped=_group_to_stderr(output, "HB020"))
     elif output.role == "trailer" and (output.kind == "external" or _misleads_rm(output)):
         yield _finding("HB021", output, "prints more to stdout after the status line, which rm reads "
-                       "whole: send it to stderr", UNKNOWN, _to_stderr(output, "HB021"))
+                       "whole: send it to stderr", UNKNOWN, _to_stderr(output, "HB021"))._replace(
+                           regrouped=_group_to_stderr(output, "HB021"))
 
 
 def _misleads_rm(output: Output) -> bool:
