@@ -57,7 +57,7 @@ class Output:
     keep: bytes = b""  # the redirections to keep after a rewritten line
     literals: tuple[tuple[Span, bytes], ...] = ()  # literal pieces of the message, rewordable
     dollars: tuple[Span, ...] = ()  # the `$` of each $"..." in the message
-    tail: Span | None = None  # after the last statement of its own branch: where an exit of its own goes
+    tail: Span | None = None  # where an exit of its own goes: the end of its block, if its exit follows at once
 
 
 @dataclass(frozen=True)
@@ -429,6 +429,7 @@ class Continuation(NamedTuple):
     definite: bool  # False: more status logic follows (the output is a preamble)
     code: int | None
     exit: Exit | None = None
+    own: Span | None = None  # the end of the statement's own block, when EXIT runs right after it
 
 
 class _Flow:
@@ -447,6 +448,7 @@ class _Flow:
         up = self.w.tree_index.parent
         tail = self._tail(stmt)
         left = False  # the walk left the case arm: a terminator found now is not the branch's own
+        own_block, ran_outside = True, False
         while up(cur) is not None:
             parent = up(cur)
             assert parent is not None
@@ -472,8 +474,10 @@ class _Flow:
                 verdict = self._step(path, sib, env, last)
                 if isinstance(verdict, Continuation):
                     exit_ = verdict.exit if not left else _missing(tail, b"exit")
-                    return verdict._replace(exit=exit_ if verdict.definite else None)
+                    return verdict._replace(exit=exit_ if verdict.definite else None,
+                                            own=None if ran_outside else tail)
                 last = verdict
+                ran_outside = ran_outside or not own_block
             grand = up(parent)
             if parent.type == "compound_statement" and grand is not None and grand.type == "function_definition":
                 return Continuation(True, last, _missing(tail, b"return"))
@@ -481,7 +485,7 @@ class _Flow:
                 return Continuation(True, last, _missing(tail, b"exit") if left else None)
             if parent.type == "do_group":
                 return Continuation(True, None)  # the loop prints again: a list, see in_loop
-            cur = parent
+            cur, own_block = parent, False
         return Continuation(True, last)  # pragma: no cover - the root is a program
 
     def _step(self, path: str, sib: Node, env: dict[bytes, int | None], last: int | None) -> Continuation | int | None:
@@ -799,7 +803,7 @@ def _output(walker: _Walker, flow: _Flow, ctx: Context, node: Node, kind: str, s
     tail = None
     if ctx.stream == "stdout":
         after = flow.after(ctx.path, stmt, None if kind == "external" else 0)
-        code, exit_, tail = after.code, after.exit, flow._tail(stmt)
+        code, exit_, tail = after.code, after.exit, after.own
         if kind == "state":
             role = "status"  # `rc_status -v` prints the state line itself, whatever came before
         elif kind != "external" and not rendered.strip() and not translated:

@@ -125,6 +125,20 @@ def test_no_exit_code_fix(tmp_path, src):
     assert not [r for r in found if r.startswith("HB06")]
 
 
+def test_one_exit_two_codes_and_a_statement_before_it_is_left_alone(tmp_path):
+    """An exit of the stopped branch's own would skip what runs between the `fi` and the shared
+    exit (here a log line), so it is not added: the finding asks for a fix by hand."""
+    path = tmp_path / "svc"
+    path.write_bytes(HEAD + b'case "$1" in\n  status)\n'
+                            b'    if [ -f "$PIDFILE" ]; then echo "svc is running"; else echo "svc is stopped"; fi\n'
+                            b'    logger -t svc "status checked"\n'
+                            b'    exit 0 ;;\nesac\n')
+    result = process(str(path), Settings(), Libraries())
+    exits = [f for f in result.findings if f.rule.startswith("HB06")]
+    assert [(f.rule, f.wrapper, f.edits) for f in exits] == [("HB060", True, ())]
+    assert result.patched is None
+
+
 def test_one_exit_two_codes_and_no_place_for_another_is_left_alone(tmp_path):
     """`a && echo running || echo stopped; exit 0`: changing the exit breaks the running branch, and
     a list has no place for an exit of its own. No edit: the finding says so (fix by hand)."""
