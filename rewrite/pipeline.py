@@ -222,9 +222,10 @@ def _fixed_point(assessed: FileResult, findings: tuple[Finding, ...], library: t
     stderr (HB021) no longer sets the code a bare `exit` passes on (HB061); a changed exit code
     (HB060, HB062) changes the verdict on every other line ending in it. The findings of a later
     pass are carried back to the original's bytes and their edits composed with the earlier ones,
-    so the result is still one set of edits on the original and one original -> final diff. A pass
-    that would need a wrapper, cannot be read, or undoes an earlier pass (two lines sharing one
-    exit want different codes) is not taken: the last consistent plan stands."""
+    so the result is still one set of edits on the original and one original -> final diff. When
+    a later pass finds a line no edit can fix (a here-document saying `running` on what is now a
+    stopped path), its finding is kept and the file needs a wrapper, as a second run would say. A
+    pass whose copy cannot be read, or that undoes an earlier pass, is not taken."""
     seen = {assessed.original}
     for _ in range(MAX_PASSES - 1):
         edits = [e for f in findings for e in f.edits]
@@ -237,13 +238,15 @@ def _fixed_point(assessed: FileResult, findings: tuple[Finding, ...], library: t
         again = _assess(assessed.path, patched, assessed.mode, parse(patched), library, settings)
         if again.state == UNPARSEABLE:
             return findings, False
-        more = [f for f in again.findings if f.edits]
-        if again.state != COMPLIANT or not more or any(f.wrapper for f in again.findings):
+        more = [f for f in again.findings if f.edits or f.wrapper]
+        if again.state != COMPLIANT or not more:
             break
         try:
             carried = _carry(assessed.original, findings, patched, more)
         except OverlapError:
             break
+        if any(f.wrapper for f in more):
+            return carried, True  # the fixes leave a line no edit can fix: the file needs a wrapper
         seen.add(patched)
         if splice(assessed.original, [e for f in carried for e in f.edits]) in seen:
             break  # the fixes undo each other

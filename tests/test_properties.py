@@ -337,6 +337,18 @@ def test_exit_code_edit_rejudges_lines_sharing_it(tmp_path: Path, script: bytes,
     assert (second.state, _edits(second)) == (COMPLIANT, [])
 
 
+def test_a_fix_that_leaves_a_line_no_edit_can_fix_makes_the_file_need_a_wrapper(tmp_path: Path) -> None:
+    """Found by the nightly profile: HB060 makes `exit 0` an `exit 3` for the `not running` line,
+    so the here-document after it (`is running`, which no edit rewords) is now on a stopped path.
+    The first run says so, as a second run would, instead of writing a copy that still breaks rm."""
+    script = tmp_path / "svc"
+    script.write_bytes(b'case "$1" in\nstatus)\n\techo "$prog is not running"\n\tcat <<EOF\n${prog} is running...\n'
+                       b'EOF\n\texit 0\n\t;;\nesac\n')
+    result = process(str(script), SETTINGS, Libraries(settings=SETTINGS))
+    assert (result.state, result.patched) == (NEEDS_WRAPPER, None)  # exit 0 whatever the state: no wrapper
+    assert [(f.rule, f.start) for f in result.findings if f.wrapper] == [("HB010", result.original.index(b"cat"))]
+
+
 @pytest.mark.parametrize(("script", "library"), [
     pytest.param(b". /etc/init.d/functions\ncase $1 in\nstatus) echo_success; exit 3;;\nesac\n", "redhat-2010",
                  id="printer, exit 3: HB004, then HB060"),
