@@ -78,7 +78,13 @@ def _finding(rule: str, output: Output, message: str, state: str, edits: tuple[E
 
 
 def _replace_line(output: Output, settings: Settings, rule: str, word: bytes) -> tuple[Edit, ...]:
-    return (Edit(output.line.start, output.line.end, b'echo "' + word + b'"' + output.keep, rule),)
+    """`echo "WORD"` for the line; each line break the old message held (a quoted string across
+    lines) stays, as a line continuation, so that no line of the file is lost or moved."""
+    breaks = b"" if output.kind == "heredoc" else b"".join(b" \\" + b for b in _LINE_BREAK.findall(output.text))
+    return (Edit(output.line.start, output.line.end, b'echo "' + word + b'"' + output.keep + breaks, rule),)
+
+
+_LINE_BREAK = re.compile(rb"\r?\n")
 
 
 def _to_stderr(output: Output, rule: str) -> tuple[Edit, ...]:
@@ -130,10 +136,10 @@ def _state_word_end(text: bytes) -> int:
 # ---------------------------------------------------------------- stopped lines
 
 _REWORDS = (
-    (re.compile(rb"\bis\s+not\s+running\b", re.IGNORECASE), b"is stopped"),
-    (re.compile(rb"\bisn't\s+running\b", re.IGNORECASE), b"is stopped"),
-    (re.compile(rb"\bnot\s+running\b", re.IGNORECASE), b"stopped"),
-    (re.compile(rb"\bnot\s+ok\b", re.IGNORECASE), b"stopped"),
+    (re.compile(rb"\bis[ \t]+not[ \t]+running\b", re.IGNORECASE), b"is stopped"),  # blanks: a line break stays
+    (re.compile(rb"\bisn't[ \t]+running\b", re.IGNORECASE), b"is stopped"),
+    (re.compile(rb"\bnot[ \t]+running\b", re.IGNORECASE), b"stopped"),
+    (re.compile(rb"\bnot[ \t]+ok\b", re.IGNORECASE), b"stopped"),
     (re.compile(rb"running", re.IGNORECASE), b"stopped"),
     (re.compile(rb"OK"), b"ok"),
 )

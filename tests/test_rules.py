@@ -418,6 +418,38 @@ def test_every_rule_is_in_the_readme_table():
         pytest.param(
             b'case "$1" in\n'
             b'status)\n'
+            b'\techo "foo is not\n'
+            b'running"; exit 3\n'
+            b'\t;;\n'
+            b'esac\n',
+            b'case "$1" in\n'
+            b'status)\n'
+            b'\techo "foo is not\n'
+            b'stopped"; exit 3\n'
+            b'\t;;\n'
+            b'esac\n',
+            ('HB010',),
+            id='HB010: a message across lines keeps its line break',
+        ),
+        pytest.param(
+            b'case "$1" in\n'
+            b'status)\n'
+            b'\techo "$NAME (pid $pid) is\n'
+            b'running"; exit 0\n'
+            b'\t;;\n'
+            b'esac\n',
+            b'case "$1" in\n'
+            b'status)\n'
+            b'\techo "running" \\\n'
+            b'; exit 0\n'
+            b'\t;;\n'
+            b'esac\n',
+            ('HB001',),
+            id='HB001: a running line across lines: its line break stays, as a continuation',
+        ),
+        pytest.param(
+            b'case "$1" in\n'
+            b'status)\n'
             b'\tif [ -f /var/run/foo.pid ]; then\n'
             b'\t\techo "foo (pid $pid) is running"\n'
             b'\telif [ -f /var/lock/subsys/foo ]; then\n'
