@@ -242,7 +242,7 @@ def _fixed_point(assessed: FileResult, findings: tuple[Finding, ...], library: t
         if again.state != COMPLIANT or not more:
             break
         try:
-            carried = _carry(assessed.original, findings, patched, more)
+            carried = _carry(assessed.original, findings, more)
         except OverlapError:
             break
         if any(f.wrapper for f in more):
@@ -254,9 +254,9 @@ def _fixed_point(assessed: FileResult, findings: tuple[Finding, ...], library: t
     return findings, True
 
 
-def _carry(original: bytes, findings: tuple[Finding, ...], patched: bytes, more: list[Finding]) -> tuple[Finding, ...]:
-    """FINDINGS (on ORIGINAL) plus MORE (on PATCHED, their result): all on ORIGINAL, each finding
-    holding the composed edits its own edits became part of."""
+def _carry(original: bytes, findings: tuple[Finding, ...], more: list[Finding]) -> tuple[Finding, ...]:
+    """FINDINGS (on ORIGINAL) plus MORE (on the bytes FINDINGS' edits give): all on ORIGINAL, each
+    finding holding the composed edits its own edits became part of."""
     done = normalize(e for f in findings for e in f.edits)
     composed = compose(original, done, [e for f in more for e in f.edits])
     moved = [f._replace(start=shift_back(done, f.start, False), end=shift_back(done, f.end, True)) for f in more]
