@@ -6,15 +6,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from dataclasses import dataclass, field, replace
 
-from tree_sitter import Tree
+from tree_sitter import Node, Tree
 
 from rewrite.diffs import DiffError, check_diff, new_file_diff, unified_diff
-from rewrite.edits import Edit, OverlapError, splice
+from rewrite.edits import Edit, OverlapError, compose, normalize, shift_back, splice
 from rewrite.parse import line_col, parse
 from rewrite.families import BY_LIBRARY, REDHAT, Family
 from rewrite.manifest import ManifestError
 from rewrite.manifest import load as load_manifest
-from rewrite.scan import Library, Output, Prepared, Scan, prepare, scan_tree
+from rewrite.scan import Library, Output, Prepared, Scan, prepare, scan_tree, swallows_statements
 from rewrite.source import Source, SourceError, display, not_a_script_reason, read_source
 from rewrite.transform import RULES, Finding, Settings, findings_for, rewire
 from rewrite.wrapper import lsb_refusal, render_wrapper
@@ -151,6 +151,15 @@ def _process(path: str, settings: Settings, libraries: Libraries) -> FileResult:
 
 def _judge(path: str, data: bytes, mode: int, tree: Tree, library: tuple[Library, FileResult] | None,
            settings: Settings, prepared: Prepared | None = None) -> FileResult:
+    assessed = _assess(path, data, mode, tree, library, settings, prepared)
+    if assessed.state != COMPLIANT:
+        return assessed
+    return _lsb_wrap(_plan(_settle(assessed, library, settings), settings), settings)
+
+
+def _assess(path: str, data: bytes, mode: int, tree: Tree, library: tuple[Library, FileResult] | None,
+            settings: Settings, prepared: Prepared | None = None) -> FileResult:
+    """Scan DATA and run the rules: COMPLIANT with the findings (edits not planned yet), or a final state."""
     scan = scan_tree(path, tree, library[0] if library else None, prepared)
     own_family = scan.library_family
     base = FileResult(path, COMPLIANT, scan.kind, original=data, mode=mode,
@@ -158,8 +167,7 @@ def _judge(path: str, data: bytes, mode: int, tree: Tree, library: tuple[Library
                       library_name=own_family.library if own_family is not None else
                       library[0].family.library if library else None)
     if scan.error is not None:
-        line, _ = line_col(data, scan.error)
-        message = f"parse error on the status path at line {line}"
+        message = _parse_error(data, tree, scan.error)
         return _replace(base, state=UNPARSEABLE, reason=message, findings=(
             Finding("HB050", scan.error, scan.error, message + ": fix the script by hand", "unknown", None, b""),))
     if scan.kind == "none":
@@ -177,7 +185,98 @@ def _judge(path: str, data: bytes, mode: int, tree: Tree, library: tuple[Library
             and not _calls_status(scan, library):
         findings.append(Finding("HB042", scan.entries[0].start, scan.entries[0].start,
                                 "status path prints no state: needs a wrapper", "unknown", None, b"", (), True))
-    return _lsb_wrap(_plan(base, tuple(sorted(findings, key=lambda f: (f.start, f.rule))), settings), settings)
+    return _replace(base, findings=_in_order(findings))
+
+
+def _parse_error(data: bytes, tree: Tree, offset: int) -> str:
+    line, _ = line_col(data, offset)
+    node: Node | None = tree.root_node.descendant_for_byte_range(offset, offset)
+    while node is not None and node.start_byte == offset and not swallows_statements(node):
+        node = node.parent
+    if node is not None and node.start_byte == offset:
+        last, _ = line_col(data, node.end_byte)
+        return (f"lines {line}-{last} are misread as one `[ ... ]` test (tree-sitter-bash #316: a redirection "
+                "between two tests); a `;` after the first test avoids it")
+    return f"parse error on the status path at line {line}"
+
+
+def _in_order(findings: Sequence[Finding]) -> tuple[Finding, ...]:
+    return tuple(sorted(findings, key=lambda f: (f.start, f.rule)))
+
+
+EXIT_CODE_RULES = ("HB060", "HB061", "HB062")
+MAX_PASSES = 3  # plans of one file: the first, then re-plans on the patched bytes until nothing changes
+
+
+def _settle(assessed: FileResult, library: tuple[Library, FileResult] | None, settings: Settings) -> FileResult:
+    """Plan again on the patched bytes until the rules find nothing more to fix (see _fixed_point).
+
+    When the copy cannot be read back (tree-sitter-bash #316 reads `cmd >&2` between two `[ ... ]`
+    tests as part of the first test, hiding the statements in between from every later scan), the
+    stderr fixes are planned again as groups, `{ cmd; } >&2`, which it reads right."""
+    findings, readable = _fixed_point(assessed, assessed.findings, library, settings)
+    if not readable and any(f.regrouped for f in assessed.findings):
+        regrouped = tuple(f._replace(edits=f.regrouped) if f.regrouped else f for f in assessed.findings)
+        again, readable = _fixed_point(assessed, regrouped, library, settings)
+        findings = again if readable else findings
+    return _replace(assessed, findings=findings)
+
+
+def _fixed_point(assessed: FileResult, findings: tuple[Finding, ...], library: tuple[Library, FileResult] | None,
+                 settings: Settings) -> tuple[tuple[Finding, ...], bool]:
+    """FINDINGS' edits, with those later passes add, and whether the last copy scanned could be read.
+
+    One fix can change what another line means: a library printer or a here-document becomes
+    `echo "running"` (HB004, HB003) whose exit code HB060 must then check; a command sent to
+    stderr (HB021) no longer sets the code a bare `exit` passes on (HB061); a changed exit code
+    (HB060, HB062) changes the verdict on every other line ending in it. The findings of a later
+    pass are carried back to the original's bytes and their edits composed with the earlier ones,
+    so the result is still one set of edits on the original and one original -> final diff. When
+    a later pass finds a line no edit can fix (a here-document saying `running` on what is now a
+    stopped path), its finding is kept and the file needs a wrapper, as a second run would say. A
+    pass whose copy cannot be read, or that undoes an earlier pass, is not taken."""
+    seen = {assessed.original}
+    for _ in range(MAX_PASSES - 1):
+        edits = [e for f in findings for e in f.edits]
+        if not edits or any(f.wrapper for f in findings):
+            break
+        try:
+            patched = splice(assessed.original, edits)
+        except OverlapError:
+            break  # _plan reports it
+        again = _assess(assessed.path, patched, assessed.mode, parse(patched), library, settings)
+        if again.state == UNPARSEABLE:
+            return findings, False
+        more = [f for f in again.findings if f.edits or f.wrapper]
+        if again.state != COMPLIANT or not more:
+            break
+        try:
+            carried = _carry(assessed.original, findings, more)
+        except OverlapError:
+            break
+        if any(f.wrapper for f in more):
+            return carried, True  # the fixes leave a line no edit can fix: the file needs a wrapper
+        seen.add(patched)
+        if splice(assessed.original, [e for f in carried for e in f.edits]) in seen:
+            break  # the fixes undo each other
+        findings = carried
+    return findings, True
+
+
+def _carry(original: bytes, findings: tuple[Finding, ...], more: list[Finding]) -> tuple[Finding, ...]:
+    """FINDINGS (on ORIGINAL) plus MORE (on the bytes FINDINGS' edits give): all on ORIGINAL, each
+    finding holding the composed edits its own edits became part of."""
+    done = normalize(e for f in findings for e in f.edits)
+    composed = compose(original, done, [e for f in more for e in f.edits])
+    moved = [f._replace(start=shift_back(done, f.start, False), end=shift_back(done, f.end, True)) for f in more]
+
+    def holding(edits: tuple[Edit, ...], back: bool) -> tuple[Edit, ...]:
+        spans = [(shift_back(done, e.start, False), shift_back(done, e.end, True)) if back else (e.start, e.end)
+                 for e in edits]
+        return tuple(c for c in composed if any(c.start <= s and e <= c.end for s, e in spans))
+
+    return _in_order([f._replace(edits=holding(f.edits, False)) for f in findings]
+                     + [f._replace(edits=holding(m.edits, True)) for f, m in zip(moved, more)])
 
 
 def _calls_status(scan: Scan, library: tuple[Library, FileResult] | None) -> bool:
@@ -195,7 +294,8 @@ def _rewire(scan: Scan, settings: Settings, library: tuple[Library, FileResult])
     return rewire(scan, settings, lib.path, lib.family.library, "breaks the contract (" + ", ".join(rules) + ")")
 
 
-def _plan(base: FileResult, findings: tuple[Finding, ...], settings: Settings) -> FileResult:
+def _plan(base: FileResult, settings: Settings) -> FileResult:
+    findings = base.findings
     wrapper = [f for f in findings if f.wrapper]
     if wrapper:
         return _wrap(_replace(base, state=NEEDS_WRAPPER, findings=findings, reason=wrapper[0].message), settings)
@@ -216,13 +316,21 @@ def _wrap(result: FileResult, settings: Settings) -> FileResult:
     """A script no edit can fix gets a wrapper answering status from its exit code, if they are LSB."""
     if result.kind != "script":
         return result
-    refusal = None if settings.trust_exit_codes or settings.lsb_wrapper else lsb_refusal(result.outputs)
+    refusal = None if settings.trust_exit_codes or settings.lsb_wrapper else \
+        _shared_exit_refusal(result.findings) or lsb_refusal(result.outputs)
     if refusal is not None:
         return _replace(result, reason=f"{result.reason}; no wrapper: {refusal} (--trust-exit-codes wraps it anyway)")
     original = os.path.join(settings.original_dir, os.path.basename(result.path)) if settings.original_dir \
         else os.path.abspath(result.path)
     wrapper = render_wrapper(original, result.reason, settings.word, settings.lsb_wrapper)
     return _replace(result, patched=wrapper, diff=new_file_diff(wrapper, result.name), wrapped=True)
+
+
+def _shared_exit_refusal(findings: Sequence[Finding]) -> str | None:
+    """A wrapper answers from the exit code: not when one exit ends branches reporting different states."""
+    if any(f.wrapper and f.rule in EXIT_CODE_RULES for f in findings):
+        return "one exit ends status branches that report different states"
+    return None
 
 
 def _lsb_wrap(result: FileResult, settings: Settings) -> FileResult:

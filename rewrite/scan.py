@@ -58,6 +58,7 @@ class Output:
     keep: bytes = b""  # the redirections to keep after a rewritten line
     literals: tuple[tuple[Span, bytes], ...] = ()  # literal pieces of the message, rewordable
     dollars: tuple[Span, ...] = ()  # the `$` of each $"..." in the message
+    tail: Span | None = None  # where an exit of its own goes: the end of its block, if its exit follows at once
 
 
 @dataclass(frozen=True)
@@ -295,7 +296,7 @@ class _Walker:
 
     def _step(self, node: Node, ctx: Context) -> list[Work]:
         kind = node.type
-        if kind == "ERROR" or node.is_missing:
+        if kind == "ERROR" or node.is_missing or swallows_statements(node):
             self.errors.append(node.start_byte)
             return []
         if kind == "command":
@@ -311,10 +312,10 @@ class _Walker:
             return [(c, ctx) for c in node.named_children[1:] if c.type in ("elif_clause", "else_clause")]
         if kind in ("while_statement", "for_statement", "c_style_for_statement", "until_statement"):
             looped = Context(ctx.path, ctx.stream, True, ctx.calls)
-            return [(child, looped) for child in node.named_children if child.type not in SILENT_NODES]
+            return [(child, looped) for child in node.named_children if _visited(child)]
         if kind in SILENT_NODES:
             return []
-        return [(child, ctx) for child in node.named_children if child.type not in SILENT_NODES]
+        return [(child, ctx) for child in node.named_children if _visited(child)]
 
     def _systemd_guard(self, node: Node) -> bool:
         """Red Hat's systemctl redirect: never taken from /etc/ha.d/resource.d, where $0 is not in init.d."""
@@ -391,6 +392,19 @@ class _Walker:
                 self.printing.add(_key(path, above))
 
 
+def _visited(node: Node) -> bool:
+    """Does the walk step into NODE: not a silent one, unless it hides statements (#316)."""
+    return node.type not in SILENT_NODES or swallows_statements(node)
+
+
+def swallows_statements(node: Node) -> bool:
+    """tree-sitter-bash #316: with a redirection between two `[ ... ]` tests, the first test is read
+    as one `[ ... ]` holding every statement up to the second, with no ERROR node. A test holds no
+    redirected statement in bash, let alone one across lines."""
+    return node.type == "test_command" and b"\n" in text(node) and \
+        any(c.type == "redirected_statement" for c in node.named_children)
+
+
 def _redirect_stream(redirect: Node, stream: str) -> str:
     descriptor = redirect.child_by_field_name("descriptor")
     operator = [text(c) for c in redirect.children if not c.is_named]
@@ -428,6 +442,7 @@ class Continuation(NamedTuple):
     definite: bool  # False: more status logic follows (the output is a preamble)
     code: int | None
     exit: Exit | None = None
+    own: Span | None = None  # the end of the statement's own block, when EXIT runs right after it
 
 
 class _Flow:
@@ -446,6 +461,7 @@ class _Flow:
         up = self.w.tree_index.parent
         tail = self._tail(stmt)
         left = False  # the walk left the case arm: a terminator found now is not the branch's own
+        own_block, ran_outside = True, False
         while up(cur) is not None:
             parent = up(cur)
             assert parent is not None
@@ -472,8 +488,10 @@ class _Flow:
                 verdict = self._step(path, sib, env, last)
                 if isinstance(verdict, Continuation):
                     exit_ = verdict.exit if not left else _missing(tail, b"exit")
-                    return verdict._replace(exit=exit_ if verdict.definite else None)
+                    return verdict._replace(exit=exit_ if verdict.definite else None,
+                                            own=None if ran_outside else tail)
                 last = verdict
+                ran_outside = ran_outside or not own_block
             grand = up(parent)
             if parent.type == "compound_statement" and grand is not None and grand.type == "function_definition":
                 return Continuation(True, last, _missing(tail, b"return"))
@@ -481,7 +499,7 @@ class _Flow:
                 return Continuation(True, last, _missing(tail, b"exit") if left else None)
             if parent.type == "do_group":
                 return Continuation(True, None)  # the loop prints again: a list, see in_loop
-            cur = parent
+            cur, own_block = parent, False
         return Continuation(True, last)  # pragma: no cover - the root is a program
 
     def _step(self, path: str, sib: Node, env: dict[bytes, int | None], last: int | None) -> Continuation | int | None:
@@ -792,9 +810,10 @@ def _output(walker: _Walker, flow: _Flow, ctx: Context, node: Node, kind: str, s
     role = "redirected"
     code = None
     exit_ = None
+    tail = None
     if ctx.stream == "stdout":
         after = flow.after(ctx.path, stmt, None if kind == "external" else 0)
-        code, exit_ = after.code, after.exit
+        code, exit_, tail = after.code, after.exit, after.own
         if kind == "state":
             role = "status"  # `rc_status -v` prints the state line itself, whatever came before
         elif kind != "external" and not rendered.strip() and not translated:
@@ -809,7 +828,7 @@ def _output(walker: _Walker, flow: _Flow, ctx: Context, node: Node, kind: str, s
     literals, dollars = _pieces(args if message else _printf_format(args) if kind == "printf" else [])
     return Output(ctx.path, Span(node.start_byte, node.end_byte), kind, name, written, rendered, translated,
                   unbounded, ctx.stream, code, role, ctx.in_loop, printer_outcome, exit_, line,
-                  keep if extra else b"", literals, dollars)
+                  keep if extra else b"", literals, dollars, tail)
 
 
 def _redirect_words(stmt: Node) -> tuple[list[Node], bytes]:
@@ -836,8 +855,10 @@ def _pieces(args: list[Node]) -> tuple[tuple[tuple[Span, bytes], ...], tuple[Spa
     for arg in args:
         if arg.type == "$":
             dollars.append(Span(arg.start_byte, arg.end_byte))
-        for sub in walk(arg):
-            if sub.type in ("string_content", "raw_string") or (sub.type == "word" and sub is arg):
+        glued = {(c.start_byte, c.end_byte) for c in arg.named_children} if arg.type == "concatenation" else set()
+        for sub in walk(arg):  # a word glued to an expansion (`running$p`) is one of the concatenation's children
+            if sub.type in ("string_content", "raw_string") or (sub.type == "word" and (
+                    sub is arg or (sub.start_byte, sub.end_byte) in glued)):
                 literals.append((Span(sub.start_byte, sub.end_byte), text(sub)))
     return tuple(literals), tuple(dollars)
 

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import NamedTuple
 
 from rewrite.contract import (
     LRMD_WINDOW, RUNNING, STOPPED, UNKNOWN, Verdicts, judge, lrmd_verdict, rm_verdict, says_running, text_outcome,
 )
 from rewrite.edits import Edit
-from rewrite.scan import Output, Scan
+from rewrite.scan import Exit, Output, Scan, Span
 
 
 class Settings(NamedTuple):
@@ -35,6 +35,7 @@ class Finding(NamedTuple):
     text: bytes
     edits: tuple[Edit, ...] = ()
     wrapper: bool = False  # no edit can fix it: the file needs a wrapper
+    regrouped: tuple[Edit, ...] = ()  # the same fix in another form, when EDITS' form cannot be re-read
 
 
 # Rule ids, names and one-line descriptions; the README's rules table explains each.
@@ -77,11 +78,26 @@ def _finding(rule: str, output: Output, message: str, state: str, edits: tuple[E
 
 
 def _replace_line(output: Output, settings: Settings, rule: str, word: bytes) -> tuple[Edit, ...]:
-    return (Edit(output.line.start, output.line.end, b'echo "' + word + b'"' + output.keep, rule),)
+    """`echo "WORD"` for the line; each line break the old message held (a quoted string across
+    lines) stays, as a line continuation, so that no line of the file is lost or moved."""
+    breaks = b"" if output.kind == "heredoc" else b"".join(b" \\" + b for b in _LINE_BREAK.findall(output.text))
+    return (Edit(output.line.start, output.line.end, b'echo "' + word + b'"' + output.keep + breaks, rule),)
+
+
+_LINE_BREAK = re.compile(rb"\r?\n")
 
 
 def _to_stderr(output: Output, rule: str) -> tuple[Edit, ...]:
     return (Edit(output.span.end, output.span.end, b" >&2", rule),)
+
+
+def _group_to_stderr(output: Output, rule: str) -> tuple[Edit, ...]:
+    """`{ cmd; } >&2`, for where tree-sitter-bash #316 misreads `cmd >&2` between two `[ ... ]`
+    tests; none when words follow a redirection of the command (`echo >&1 text`): a group takes none."""
+    if output.line != output.span:
+        return ()
+    return (Edit(output.span.start, output.span.start, b"{ ", rule), Edit(output.span.end, output.span.end,
+                                                                          b"; } >&2", rule))
 
 
 # ---------------------------------------------------------------- running lines
@@ -120,10 +136,10 @@ def _state_word_end(text: bytes) -> int:
 # ---------------------------------------------------------------- stopped lines
 
 _REWORDS = (
-    (re.compile(rb"\bis\s+not\s+running\b", re.IGNORECASE), b"is stopped"),
-    (re.compile(rb"\bisn't\s+running\b", re.IGNORECASE), b"is stopped"),
-    (re.compile(rb"\bnot\s+running\b", re.IGNORECASE), b"stopped"),
-    (re.compile(rb"\bnot\s+ok\b", re.IGNORECASE), b"stopped"),
+    (re.compile(rb"\bis[ \t]+not[ \t]+running\b", re.IGNORECASE), b"is stopped"),  # blanks: a line break stays
+    (re.compile(rb"\bisn't[ \t]+running\b", re.IGNORECASE), b"is stopped"),
+    (re.compile(rb"\bnot[ \t]+running\b", re.IGNORECASE), b"stopped"),
+    (re.compile(rb"\bnot[ \t]+ok\b", re.IGNORECASE), b"stopped"),
     (re.compile(rb"running", re.IGNORECASE), b"stopped"),
     (re.compile(rb"OK"), b"ok"),
 )
@@ -173,10 +189,12 @@ def extra_output(output: Output, settings: Settings) -> Iterator[Finding]:
         return
     if output.role == "preamble":
         yield _finding("HB020", output, "prints to stdout before the status line, which lrmd reads "
-                       "alone: send it to stderr", UNKNOWN, _to_stderr(output, "HB020"))
+                       "alone: send it to stderr", UNKNOWN, _to_stderr(output, "HB020"))._replace(
+                           regrouped=_group_to_stderr(output, "HB020"))
     elif output.role == "trailer" and (output.kind == "external" or _misleads_rm(output)):
         yield _finding("HB021", output, "prints more to stdout after the status line, which rm reads "
-                       "whole: send it to stderr", UNKNOWN, _to_stderr(output, "HB021"))
+                       "whole: send it to stderr", UNKNOWN, _to_stderr(output, "HB021"))._replace(
+                           regrouped=_group_to_stderr(output, "HB021"))
 
 
 def _misleads_rm(output: Output) -> bool:
@@ -218,18 +236,38 @@ def lsb_code(output: Output) -> int | None:
     return 2 if _STALE_LOCK.search(output.rendered) else 3
 
 
-def exit_code(output: Output, settings: Settings) -> Iterator[Finding]:
-    """HB060-HB062: a status branch whose message is clear exits with that state's LSB code."""
+def _judged_code(output: Output) -> int | None:
+    """The LSB code OUTPUT's branch must exit with, when HB060-HB062 judge its exit at all."""
     if output.role != "status" or output.kind not in ("echo", "printf", "printer") or output.exit is None:
-        return
+        return None
     if output.kind == "printer" and not output.literals:
-        return  # echo_success and friends: the message is fixed, the branch's meaning is not
-    wanted = lsb_code(output)
-    if wanted is None or output.code == wanted:
+        return None  # echo_success and friends: the message is fixed, the branch's meaning is not
+    return lsb_code(output)
+
+
+def shared_exits(outputs: Iterable[Output]) -> dict[Span, frozenset[int]]:
+    """For each exit that ends status branches: the codes their messages ask for."""
+    wanted: dict[Span, set[int]] = {}
+    for output in outputs:
+        code = _judged_code(output)
+        if code is not None and output.exit is not None:
+            wanted.setdefault(output.exit.span, set()).add(code)
+    return {span: frozenset(codes) for span, codes in wanted.items()}
+
+
+def exit_code(output: Output, settings: Settings, shared: Mapping[Span, frozenset[int]]) -> Iterator[Finding]:
+    """HB060-HB062: a status branch whose message is clear exits with that state's LSB code.
+
+    SHARED (from `shared_exits`): an exit ending branches that ask for different codes is left as
+    it is; a branch it ends wrongly gets an exit of its own, or a wrapper when there is no place."""
+    wanted = _judged_code(output)
+    if wanted is None or output.exit is None or output.code == wanted:
         return
     where, word = output.exit.span, output.exit.word
     got = "no code" if output.code is None else f"{output.code}"
-    if output.exit.kind == "literal":
+    if len(shared.get(where, ())) > 1:
+        yield _own_exit(output, output.exit, wanted, got)
+    elif output.exit.kind == "literal":
         yield _finding("HB060", output, f"says {outcome(output)} but exits {got}: LSB wants {wanted}", outcome(output),
                        (Edit(where.start, where.end, b"%d" % wanted, "HB060"),))
     elif output.exit.kind == "bare":
@@ -241,17 +279,34 @@ def exit_code(output: Output, settings: Settings) -> Iterator[Finding]:
                                                              "HB062"),))
 
 
-RULES_BY_OUTPUT = (running_line, stopped_line, extra_output, wrapper_needed, exit_code)
+def _own_exit(output: Output, shared: Exit, wanted: int, got: str) -> Finding:
+    """OUTPUT's branch ends in an exit other branches need as it is: `; exit N` after the branch's
+    last statement, when that lies before the SHARED exit (an if/elif/else or case branch)."""
+    rule = "HB060" if shared.kind == "literal" else "HB061"
+    word = shared.word
+    message = (f"says {outcome(output)} but exits {got}, through a {word.decode()} other branches need as it is: "
+               f"LSB wants {wanted}")
+    tail = output.tail
+    if tail is None or tail.start >= shared.span.start:
+        return _finding(rule, output, message + "; its branch has no place for a code of its own: fix by hand",
+                        outcome(output), wrapper=True)
+    return _finding(rule, output, message + f": give its branch a {word.decode()} of its own", outcome(output),
+                    (Edit(tail.start, tail.end, b"; %s %d" % (word, wanted), rule),))
+
+
+RULES_BY_OUTPUT = (running_line, stopped_line, extra_output, wrapper_needed)
 
 
 def findings_for(scan: Scan, path: str, settings: Settings) -> list[Finding]:
     """Every finding located in PATH (a script's own lines, or the library's)."""
     found: list[Finding] = []
+    shared = shared_exits(o for o in scan.outputs if o.path == path)
     for output in scan.outputs:
         if output.path != path:
             continue
         for rule in RULES_BY_OUTPUT:
             found.extend(rule(output, settings))
+        found.extend(exit_code(output, settings, shared))
     for span in scan.lists:
         found.append(Finding("HB041", span.start, span.end, "status prints a list of states, not one: "
                              "needs a wrapper", UNKNOWN, None, b"", (), True))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rewrite.pipeline import Libraries, process
+from rewrite.pipeline import NEEDS_WRAPPER, Libraries, process
 from rewrite.transform import Settings
 
 
@@ -86,6 +86,24 @@ HEAD = b'#!/bin/bash\n'
                b'    if [ -f "$PIDFILE" ]; then echo "svc dead but pid file exists"; exit 1; fi\n'
                b'    echo "svc is stopped"; exit 3 ;;\nesac\n',
         ["HB060"], id="a stale pid file exits 1"),
+    pytest.param(
+        HEAD + b'case "$1" in\n  status)\n'
+               b'    if [ -f "$PIDFILE" ]; then echo "svc is running"; else echo "svc is stopped"; fi\n'
+               b'    exit 0 ;;\nesac\n',
+        HEAD + b'case "$1" in\n  status)\n'
+               b'    if [ -f "$PIDFILE" ]; then echo "svc is running"; else echo "svc is stopped"; exit 3; fi\n'
+               b'    exit 0 ;;\nesac\n',
+        ["HB060"], id="one exit after if/else: the running branch keeps it, the stopped one gets its own"),
+    pytest.param(
+        HEAD + b'do_status() {\n'
+               b'    if [ -f "$PIDFILE" ]; then\n        echo "svc is not running"\n'
+               b'    else\n        echo "svc is running"\n    fi\n    return\n}\n'
+               b'case "$1" in\n  status) do_status ;;\nesac\n',
+        HEAD + b'do_status() {\n'
+               b'    if [ -f "$PIDFILE" ]; then\n        echo "svc is stopped"; return 3\n'
+               b'    else\n        echo "svc is running"\n    fi\n    return\n}\n'
+               b'case "$1" in\n  status) do_status ;;\nesac\n',
+        ["HB010", "HB061"], id="one bare return after if/else: the stopped branch gets its own"),
 ))
 def test_exit_code_fix(tmp_path, src, expected, rules):
     patched, found = _patch(tmp_path, src)
@@ -107,9 +125,46 @@ def test_no_exit_code_fix(tmp_path, src):
     assert not [r for r in found if r.startswith("HB06")]
 
 
-def test_patched_codes_run_right_in_bash(tmp_path):
-    src = (HEAD + b'do_status() {\n    if [ -f "$PIDFILE" ]; then\n        echo "svc is running"\n'
-           b'    else\n        echo "svc is not running"\n    fi\n}\ncase "$1" in\n  status) do_status ;;\nesac\n')
+def test_one_exit_two_codes_and_a_statement_before_it_is_left_alone(tmp_path):
+    """An exit of the stopped branch's own would skip what runs between the `fi` and the shared
+    exit (here a log line), so it is not added: the finding asks for a fix by hand."""
+    path = tmp_path / "svc"
+    path.write_bytes(HEAD + b'case "$1" in\n  status)\n'
+                            b'    if [ -f "$PIDFILE" ]; then echo "svc is running"; else echo "svc is stopped"; fi\n'
+                            b'    logger -t svc "status checked"\n'
+                            b'    exit 0 ;;\nesac\n')
+    result = process(str(path), Settings(), Libraries())
+    exits = [f for f in result.findings if f.rule.startswith("HB06")]
+    assert [(f.rule, f.wrapper, f.edits) for f in exits] == [("HB060", True, ())]
+    assert result.patched is None
+
+
+def test_one_exit_two_codes_and_no_place_for_another_is_left_alone(tmp_path):
+    """`a && echo running || echo stopped; exit 0`: changing the exit breaks the running branch, and
+    a list has no place for an exit of its own. No edit: the finding says so (fix by hand)."""
+    path = tmp_path / "svc"
+    path.write_bytes(HEAD + b'case "$1" in\n  status)\n'
+                            b'    if [ ! -d /etc/svc ]; then echo "svc is stopped"; exit 3; fi\n'
+                            b'    [ -f "$PIDFILE" ] && echo "svc is running" || echo "svc is stopped"\n'
+                            b'    exit 0 ;;\nesac\n')
+    result = process(str(path), Settings(), Libraries())
+    exits = [f for f in result.findings if f.rule.startswith("HB06")]
+    assert [(f.rule, f.wrapper, f.edits) for f in exits] == [("HB060", True, ())]
+    assert "fix by hand" in exits[0].message
+    # Its other branch exits 3, so the codes look LSB-like; but a wrapper would trust that exit 0.
+    assert (result.state, result.patched) == (NEEDS_WRAPPER, None)
+    assert "no wrapper: one exit ends status branches that report different states" in result.reason
+
+
+@pytest.mark.parametrize("src", (
+    pytest.param(HEAD + b'do_status() {\n    if [ -f "$PIDFILE" ]; then\n        echo "svc is running"\n'
+                 b'    else\n        echo "svc is not running"\n    fi\n}\ncase "$1" in\n  status) do_status ;;\nesac\n',
+                 id="falls off its end"),
+    pytest.param(HEAD + b'case "$1" in\n  status)\n'
+                 b'    if [ -f "$PIDFILE" ]; then echo "svc is running"; else echo "svc is stopped"; fi\n'
+                 b'    exit 0 ;;\nesac\n', id="one exit after if/else"),
+))
+def test_patched_codes_run_right_in_bash(tmp_path, src):
     assert (_status(tmp_path, src, True), _status(tmp_path, src, False)) == (0, 0)
     patched, _ = _patch(tmp_path, src)
     assert patched is not None

@@ -20,7 +20,10 @@ from rewrite.pipeline import UNPARSEABLE
 from rewrite.pipeline import FileResult
 from rewrite.pipeline import Libraries
 from rewrite.pipeline import process
+from rewrite.parse import parse
+from rewrite.parse import walk
 from rewrite.scan import scan_bytes
+from rewrite.scan import swallows_statements
 from rewrite.transform import RULES
 from rewrite.transform import Settings
 from rewrite.transform import findings_for
@@ -395,6 +398,54 @@ def test_every_rule_is_in_the_readme_table():
             b'esac\n',
             ('HB010',),
             id='HB010: not running and OK both reworded',
+        ),
+        pytest.param(
+            b'case "$1" in\n'
+            b'status)\n'
+            b'\techo down, running$since ${name}OK\n'
+            b'\texit 3\n'
+            b'\t;;\n'
+            b'esac\n',
+            b'case "$1" in\n'
+            b'status)\n'
+            b'\techo down, stopped$since ${name}ok\n'
+            b'\texit 3\n'
+            b'\t;;\n'
+            b'esac\n',
+            ('HB010',),
+            id='HB010: words glued to an expansion reworded too',
+        ),
+        pytest.param(
+            b'case "$1" in\n'
+            b'status)\n'
+            b'\techo "foo is not\n'
+            b'running"; exit 3\n'
+            b'\t;;\n'
+            b'esac\n',
+            b'case "$1" in\n'
+            b'status)\n'
+            b'\techo "foo is not\n'
+            b'stopped"; exit 3\n'
+            b'\t;;\n'
+            b'esac\n',
+            ('HB010',),
+            id='HB010: a message across lines keeps its line break',
+        ),
+        pytest.param(
+            b'case "$1" in\n'
+            b'status)\n'
+            b'\techo "$NAME (pid $pid) is\n'
+            b'running"; exit 0\n'
+            b'\t;;\n'
+            b'esac\n',
+            b'case "$1" in\n'
+            b'status)\n'
+            b'\techo "running" \\\n'
+            b'; exit 0\n'
+            b'\t;;\n'
+            b'esac\n',
+            ('HB001',),
+            id='HB001: a running line across lines: its line break stays, as a continuation',
         ),
         pytest.param(
             b'case "$1" in\n'
@@ -943,6 +994,21 @@ def test_fix_with_settings(settings, src, expected):
             ('HB050',),
             id='HB050: unterminated quote in the status arm',
         ),
+        pytest.param(
+            b'case "$1" in\n'
+            b'status)\n'
+            b'\t[ "$RETVAL" -eq 0 ] || exit 3\n'
+            b'\techo "foo is not running"\n'
+            b'\tlogger -t foo checked 2>/dev/null\n'
+            b'\t[ -n "$DEBUG" ] && set -x\n'
+            b'\texit 3\n'
+            b'\t;;\n'
+            b'esac\n',
+            None,
+            UNPARSEABLE,
+            ('HB050',),
+            id='HB050: tree-sitter-bash #316 hides a stopped line inside a [ ... ] test',
+        ),
     ),
 )
 def test_not_patchable(tmp_path, src, lib, state, rules):
@@ -966,6 +1032,26 @@ def test_parse_error_elsewhere_does_not_stop_the_scan(tmp_path):
     result, _ = _process(tmp_path, src)
     assert (result.state, _rules(result)) == (PATCHABLE, ('HB001',))
     assert result.patched == src.replace(b'echo "$NAME is running"', b'echo "running"')
+
+
+def test_parser_misreading_elsewhere_does_not_stop_the_scan(tmp_path):
+    """tree-sitter-bash #316 outside the status path (in `start)`) is none of its business."""
+    src = (
+        b'case "$1" in\n'
+        b'start)\n'
+        b'\t[ $RETVAL -eq 0 ]\n'
+        b'\tdaemon foo >/dev/null\n'
+        b'\t[ ]\n'
+        b'\t;;\n'
+        b'status)\n'
+        b'\techo "$NAME is running"\n'
+        b'\texit 0\n'
+        b'\t;;\n'
+        b'esac\n'
+    )
+    assert any(swallows_statements(n) for n in walk(parse(src).root_node))  # the upstream bug is still there
+    result, _ = _process(tmp_path, src)
+    assert (result.state, _rules(result)) == (PATCHABLE, ('HB001',))
 
 
 # ------------------------------------------------------------------- the functions library
