@@ -136,7 +136,9 @@ def scan(ctx: click.Context, paths: tuple[str, ...], deploy_dir: str, word: str,
 
     PATHS are files, directories (walked recursively) or `-` (paths on stdin, one a line).
     """
-    run = _run(ctx, paths, Settings(word.encode(), deploy_dir), KEEP_NONE)
+    report = ctx.meta.get("report")
+    shown = report is not None and report_format(report) in ("html", "md")  # the reports that show diffs
+    run = _run(ctx, paths, Settings(word.encode(), deploy_dir, diffs=shown), KEEP_NONE)
     click.echo(json_report(run.summaries) if fmt == "json" else text_report(run.summaries), nl=False)
     _finish(ctx, run, written=False, line=False)
     ctx.exit(batch_exit_code(run.summaries))

@@ -100,6 +100,11 @@ def _file_header(old_name: str, new_name: str) -> bytes:
     return b"--- a/" + _name(old_name) + b"\n+++ b/" + _name(new_name) + b"\n"
 
 
+def check_name(name: str) -> None:
+    """Raise DiffError when NAME cannot stand in a diff's header (the one check a diff's writing can fail)."""
+    _name(name)
+
+
 def _name(name: str) -> bytes:
     raw = os.fsencode(name)
     if any(c in raw for c in b"\n\r\t"):

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 
 from tree_sitter import Node, Tree
 
-from rewrite.diffs import DiffError, check_diff, new_file_diff, unified_diff
+from rewrite.diffs import DiffError, check_diff, check_name, new_file_diff, unified_diff
 from rewrite.edits import Edit, OverlapError, compose, normalize, shift_back, splice
 from rewrite.parse import line_col, parse
 from rewrite.families import BY_LIBRARY, REDHAT, Family
@@ -206,6 +206,11 @@ def _in_order(findings: Sequence[Finding]) -> tuple[Finding, ...]:
 
 EXIT_CODE_RULES = ("HB060", "HB061", "HB062")
 MAX_PASSES = 3  # plans of one file: the first, then re-plans on the patched bytes until nothing changes
+# Edits that change no other line's verdict, so that a plan made of them only is its own fixed point
+# and needs no second pass: the running line becomes `echo "running"` (HB001, HB002: it still says
+# running and still sets 0), the library's source line names the patched copy (HB030: the same
+# functions run). The property "patching twice equals patching once" checks this.
+SETTLED = frozenset(("HB001", "HB002", "HB030"))
 
 
 def _settle(assessed: FileResult, library: tuple[Library, FileResult] | None, settings: Settings) -> FileResult:
@@ -238,7 +243,7 @@ def _fixed_point(assessed: FileResult, findings: tuple[Finding, ...], library: t
     seen = {assessed.original}
     for _ in range(MAX_PASSES - 1):
         edits = [e for f in findings for e in f.edits]
-        if not edits or any(f.wrapper for f in findings):
+        if not edits or any(f.wrapper for f in findings) or all(f.rule in SETTLED for f in findings if f.edits):
             break
         try:
             patched = splice(assessed.original, edits)
@@ -304,12 +309,21 @@ def _plan(base: FileResult, settings: Settings) -> FileResult:
         return _replace(base, findings=findings)
     try:
         patched = splice(base.original, edits)
-        diff = unified_diff(base.original, patched, base.name, base.name)
-        check_diff(diff)
+        diff = _diff(base.original, patched, base.name, settings)
     except (OverlapError, DiffError) as exc:
         return _replace(base, state=ERROR, findings=findings, reason=f"cannot patch: {exc}")
     return _replace(base, state=PATCHABLE, findings=findings, patched=patched, diff=diff,
                     rewired=any(f.rule == "HB030" for f in findings))
+
+
+def _diff(old: bytes, new: bytes, name: str, settings: Settings) -> bytes:
+    """The checked diff from OLD to NEW; without settings.diffs only NAME is checked and b"" returned."""
+    if not settings.diffs:
+        check_name(name)
+        return b""
+    diff = unified_diff(old, new, name, name)
+    check_diff(diff)
+    return diff
 
 
 def _wrap(result: FileResult, settings: Settings) -> FileResult:
@@ -323,7 +337,8 @@ def _wrap(result: FileResult, settings: Settings) -> FileResult:
     original = os.path.join(settings.original_dir, os.path.basename(result.path)) if settings.original_dir \
         else os.path.abspath(result.path)
     wrapper = render_wrapper(original, result.reason, settings.word, settings.lsb_wrapper)
-    return _replace(result, patched=wrapper, diff=new_file_diff(wrapper, result.name), wrapped=True)
+    diff = new_file_diff(wrapper, result.name) if settings.diffs else b""
+    return _replace(result, patched=wrapper, diff=diff, wrapped=True)
 
 
 def _shared_exit_refusal(findings: Sequence[Finding]) -> str | None:

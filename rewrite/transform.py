@@ -23,6 +23,7 @@ class Settings(NamedTuple):
     trust_exit_codes: bool = False  # wrap scripts even when their status exit codes look non-LSB
     original_dir: str | None = None  # where originals live when deployed (a wrapper runs them there)
     lsb_wrapper: bool = False  # wrap every script in an LSB-mode wrapper (text-judged status, idempotent start/stop)
+    diffs: bool = True  # compute each output's diff: `scan` shows none unless an HTML or Markdown report does
 
 
 class Finding(NamedTuple):

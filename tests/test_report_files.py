@@ -5,16 +5,19 @@ import json
 import re
 import subprocess
 from html.parser import HTMLParser
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+from markupsafe import escape
 
 from corpus_cases import INPUT, REPO
 from rewrite.batch import KEEP_ALL, run
 from rewrite.emit import EmitError
 from rewrite.inputs import expand
-from rewrite.pipeline import FileResult
+from rewrite.cli import main
+from rewrite.pipeline import FileResult, Libraries, process
 from rewrite.report import (FileSummary, batch_summary, json_report, markdown_escape, render, render_report,
                             report_format, summarize, summary, template_dir, text_report)
 from rewrite.transform import Settings
@@ -288,3 +291,23 @@ def _result(path: str) -> FileResult:
 
 def test_templates_are_found_where_the_package_looks():
     assert {"report.html.j2", "report.md.j2"} <= {p.name for p in template_dir().iterdir()}
+
+
+def test_scan_computes_diffs_only_for_the_reports_that_show_them(tmp_path, capsys):
+    """`scan --report FILE.html|.md` shows each patchable file's diff; plain `scan` and `.json` need none."""
+    family = REPO / INPUT / "redhat-2010"
+    results = {r.path: r for r in (process(str(p), Settings(), Libraries()) for p in sorted(family.iterdir()))}
+    patched = [r for r in results.values() if r.state == "patchable"]
+    assert patched and all(r.diff for r in patched)
+    for name in ("r.html", "r.md"):
+        assert main(["scan", "--quiet", str(family), "--report", str(tmp_path / name)]) == 1
+        shown = (tmp_path / name).read_text()
+        for result in patched:
+            for line in result.diff.decode().splitlines():
+                if line.startswith(("+", "-")) and not line.startswith(("+++", "---")):
+                    assert (str(escape(line)) if name.endswith("html") else line) in shown, line
+    assert main(["scan", "--quiet", str(family), "--report", str(tmp_path / "r.json")]) == 1
+    bare = [process(str(p), Settings(diffs=False), Libraries()) for p in sorted(family.iterdir())]
+    assert [r.diff for r in bare] == [b""] * len(bare)
+    assert [replace(r, diff=b"") for r in results.values()] == bare  # nothing else differs
+    capsys.readouterr()
