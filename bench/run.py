@@ -117,7 +117,7 @@ def _scan(paths: list[str], jobs: int, dest: Path) -> int:
     from rewrite.report import text_report
     from rewrite.transform import Settings
 
-    summaries = [done.summary for done in run([Input(p) for p in paths], Settings(), jobs=jobs)]
+    summaries = [done.summary for done in run([Input(p) for p in paths], Settings(diffs=False), jobs=jobs)]
     text_report(summaries)
     return _size(paths)
 
