@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 import re
 from functools import lru_cache
+from typing import NamedTuple
 
 import tree_sitter_bash
 from tree_sitter import Language, Node, Parser, Tree
@@ -17,6 +18,13 @@ def _parser() -> Parser:
 def parse(data: bytes) -> Tree:
     """Parse raw bytes; tree-sitter never raises, errors become ERROR/MISSING nodes."""
     return _parser().parse(data)
+
+
+class Span(NamedTuple):
+    """A byte range [start, end) of a file."""
+
+    start: int
+    end: int
 
 
 def text(node: Node) -> bytes:

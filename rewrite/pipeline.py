@@ -14,7 +14,9 @@ from rewrite.parse import line_col, parse
 from rewrite.families import BY_LIBRARY, REDHAT, Family
 from rewrite.manifest import ManifestError
 from rewrite.manifest import load as load_manifest
-from rewrite.scan import Library, Output, Prepared, Scan, prepare, scan_tree, swallows_statements
+from rewrite.library import Library
+from rewrite.scan import Output, Prepared, Scan, prepare, scan_tree
+from rewrite.walk import swallows_statements
 from rewrite.source import Source, SourceError, display, not_a_script_reason, read_source
 from rewrite.transform import RULES, Finding, Settings, findings_for, rewire
 from rewrite.wrapper import lsb_refusal, render_wrapper

@@ -58,7 +58,7 @@ def parse_series(data: bytes) -> list[Section]:
     if not starts:
         raise ReviewError("no `ha-rewrite: source` header: not a series written by `ha-rewrite diff`")
     if any(line.strip() for line in lines[:starts[0]]):
-        raise ReviewError(f"line 1: text before the first `ha-rewrite: source` header")
+        raise ReviewError("line 1: text before the first `ha-rewrite: source` header")
     bounds = starts + [len(lines)]
     return [_section(lines, begin, end) for begin, end in zip(bounds, bounds[1:])]
 

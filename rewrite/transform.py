@@ -14,7 +14,9 @@ from rewrite.contract import (
     LRMD_WINDOW, RUNNING, STOPPED, UNKNOWN, Verdicts, judge, lrmd_verdict, rm_verdict, says_running, text_outcome,
 )
 from rewrite.edits import Edit
-from rewrite.scan import Exit, Output, Scan, Span
+from rewrite.flow import Exit
+from rewrite.parse import Span
+from rewrite.scan import Output, Scan
 
 
 class Settings(NamedTuple):

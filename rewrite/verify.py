@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from rewrite import sandbox
 from rewrite.contract import LRMD_WINDOW, RUNNING, STOPPED, Verdicts, judge, says_running
 from rewrite.parse import line_col, parse
-from rewrite.scan import Library, Scan, scan_bytes
+from rewrite.library import Library
+from rewrite.scan import Scan, scan_bytes
 from rewrite.source import SourceError, display, not_a_script_reason, read_source
 from rewrite.targets import STATE_DIRS, Targets, assignments, infer, library_targets, stubs
 

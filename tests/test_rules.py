@@ -23,7 +23,7 @@ from rewrite.pipeline import process
 from rewrite.parse import parse
 from rewrite.parse import walk
 from rewrite.scan import scan_bytes
-from rewrite.scan import swallows_statements
+from rewrite.walk import swallows_statements
 from rewrite.transform import RULES
 from rewrite.transform import Settings
 from rewrite.transform import findings_for
