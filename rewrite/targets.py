@@ -172,6 +172,18 @@ def infer(data: bytes, script_path: str, daemon: str | None = None, pidfile: str
                    os.fsdecode(lock), pid is not None)
 
 
+def names_pidfile(data: bytes, script_path: str) -> bool:
+    """Does the script know a pid file: a pid file variable, a `.pid` path, or a library status call
+    (Red Hat's `status NAME` reads /var/run/NAME.pid)? Without one, LSB's status 1 cannot apply."""
+    root = parse(data).root_node
+    env = assignments(root, script_path)
+    if _first(env, PIDFILE_VARS) or any(v.endswith(b".pid") for v in env.values()):
+        return True
+    if any(c.name for c in _status_calls(root, env)):
+        return True
+    return any(node.type in ("word", "string", "concatenation") and b".pid" in text(node) for node in walk(root))
+
+
 def _in_bin(path: bytes) -> bool:
     """A program's path: its directory is a bin or sbin (`/usr/sbin`, `/opt/app/bin`)."""
     return path.rsplit(b"/", 2)[-2:-1] in ([b"bin"], [b"sbin"])

@@ -19,7 +19,8 @@ from rewrite.contract import LRMD_WINDOW, RUNNING, STOPPED, Verdicts, judge, say
 from rewrite.parse import line_col, parse
 from rewrite.scan import Library, Scan, scan_bytes
 from rewrite.source import SourceError, display, not_a_script_reason, read_source
-from rewrite.targets import STATE_DIRS, Targets, assignments, infer, library_targets, stubs
+from rewrite.targets import STATE_DIRS, Targets, infer, library_targets, stubs
+from rewrite.wrapper import is_wrapper, wrapped_original
 
 DEPLOY_DIR = "/etc/ha.d/resource.d"
 TIMEOUT = 10.0
@@ -167,7 +168,8 @@ def make_plan(path: str, *, daemon: str | None = None, pidfile: str | None = Non
     data = _read(path)
     scan = scan_bytes(path, data)
     deploy_dir = deploy_dir.rstrip("/") or "/"
-    original = _wrapped(data, path) if scan.kind == "none" else None
+    wrapped = wrapped_original(data, path) if scan.kind == "none" or is_wrapper(data) else None
+    original = wrapped[0] if wrapped else None
     if scan.kind == "none" and original is None:
         raise CannotRun("no status operation to run")
     if staged_dir is not None and not _under(os.path.abspath(path), os.path.abspath(staged_dir)):
@@ -181,11 +183,11 @@ def make_plan(path: str, *, daemon: str | None = None, pidfile: str | None = Non
         target = posixpath.join(deploy_dir if original else sandbox.INIT_DIR, os.path.basename(path))
         binds = [(os.path.abspath(path), target)]
     subject, subject_data, subject_target, subject_scan = path, data, target, scan
-    if original is not None:
-        subject, subject_target = original, _in_sandbox(original)
-        subject_data = _read(original)
-        subject_scan = scan_bytes(original, subject_data)
-        binds.append((os.path.abspath(original), subject_target))
+    if wrapped is not None:
+        subject, subject_target = wrapped[0], _in_sandbox(wrapped[1])
+        subject_data = _read(subject)
+        subject_scan = scan_bytes(subject, subject_data)
+        binds.append((os.path.abspath(subject), subject_target))
     if scan.kind == "library":
         targets = library_targets(daemon, pidfile, lockfile)
         command = _library_command(path, data, scan, targets, pidfile is not None)
@@ -209,14 +211,6 @@ def make_plan(path: str, *, daemon: str | None = None, pidfile: str | None = Non
     kind = "wrapper" if original else scan.kind
     return Plan(path, kind, targets, sandbox.Layout(tuple(dict.fromkeys(binds)), writable), mode, target,
                 trace, stub_text, command, entries, hint, subject)
-
-
-def _wrapped(data: bytes, path: str) -> str | None:
-    """The script a `patch` wrapper runs (`original=/etc/init.d/nfs`), when it exists here."""
-    value = assignments(parse(data).root_node, path).get(b"original")
-    if value is None or not value.startswith(b"/") or not os.path.isfile(value):
-        return None
-    return os.fsdecode(value)
 
 
 def _in_sandbox(path: str) -> str:
