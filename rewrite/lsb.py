@@ -250,7 +250,7 @@ def run_check(subject: Subject, check: Check, timeout: float = TIMEOUT) -> Check
     base = "dead-pidfile" if check.state == "dead-pidfile" else "stopped"  # running: the program starts it
     actions = (check.state, "yes" if subject.foreground else "no") + tuple(s.action for s in check.steps)
     prelude = sandbox.Prelude(base, 0, targets.binary, targets.pidfile, targets.declared, targets.lockfile,
-                              "script", plan.target, plan.trace, plan.stubs, actions, PROGRAM)
+                              "script", plan.target, plan.trace, plan.stubs, actions, PROGRAM, plan.tools)
     expected = check.steps[0].codes
     try:
         done = sandbox.run(lambda fd: sandbox.bwrap_argv(plan.layout, sandbox.prelude_command(prelude, fd)),

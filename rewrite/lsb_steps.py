@@ -143,14 +143,6 @@ launch "$@"
 LAUNCHER
 . "$hr/lib"
 place "$hr/launcher" || { echo "@@fail cannot place the fake daemon at $fake"; exit 70; }
-if ! command -v usleep >/dev/null; then  # Red Hat's killproc calls it; initscripts has it
-    cat >/usr/bin/usleep <<'USLEEP'
-#!/bin/bash
-# usleep MICROSECONDS, as Red Hat's initscripts has it (ha-rewrite verify --lsb, in the sandbox only)
-exec sleep "$(($1 / 1000000)).$(printf %06d $(($1 % 1000000)))"
-USLEEP
-    chmod 755 /usr/bin/usleep
-fi
 if [ "$lsb_state" = running ]; then
     setsid -f "$fake" </dev/null >/dev/null 2>&1 3>&- 5>&- 6>&-
     for ((i = 0; i < 500; i++)); do [ -n "$(fakes)" ] && break; sleep 0.01; done

@@ -14,13 +14,14 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from rewrite import sandbox
+from rewrite import sandbox, standins
 from rewrite.contract import LRMD_WINDOW, RUNNING, STOPPED, Verdicts, judge, says_running
 from rewrite.parse import line_col, parse
 from rewrite.scan import Library, Scan, scan_bytes
 from rewrite.source import SourceError, display, not_a_script_reason, read_source
 from rewrite.targets import STATE_DIRS, Targets, infer, library_targets, stubs
-from rewrite.wrapper import is_wrapper, wrapped_original
+from rewrite.staging import recorded_source, wrapped_original
+from rewrite.wrapper import is_wrapper
 
 DEPLOY_DIR = "/etc/ha.d/resource.d"
 TIMEOUT = 10.0
@@ -100,6 +101,7 @@ class Plan:
     entries: tuple[tuple[int, int], ...]  # line ranges of the status logic
     hint: str = ""  # why the file may not execute
     subject: str = ""  # the file whose text names the targets: the script, or the original a wrapper runs
+    tools: str = ""  # bash placing the stand-ins the script needs (rewrite.standins)
 
     def shown(self) -> str:
         if self.mode == "library":
@@ -204,13 +206,32 @@ def make_plan(path: str, *, daemon: str | None = None, pidfile: str | None = Non
         sandbox.bwrap()
     except sandbox.SandboxError as exc:
         raise CannotRun(str(exc)) from exc
-    writable = (targets.binary,) + tuple(line.split(" ", 1)[1] for line in stub_text.splitlines())
+    texts = [data, subject_data] + [_library_text(v, binds) for v in (s.value for s in subject_scan.source_lines)]
+    placed = tuple(p for p in standins.needed(texts) if p.path != targets.binary)
+    stub_text = "".join(line + "\n" for line in stub_text.splitlines()
+                        if line.split(" ", 1)[1] not in {p.path for p in placed})
+    writable = (targets.binary,) + tuple(line.split(" ", 1)[1] for line in stub_text.splitlines()) \
+        + tuple(p.path for p in placed)
     entries = tuple((line_col(data, s.start)[0], line_col(data, s.end)[0]) for s in scan.entries)
     hint = " (CRLF line endings: the kernel looks for an interpreter whose name ends in \\r)" \
         if data.split(b"\n", 1)[0].endswith(b"\r") else ""
     kind = "wrapper" if original else scan.kind
     return Plan(path, kind, targets, sandbox.Layout(tuple(dict.fromkeys(binds)), writable), mode, target,
-                trace, stub_text, command, entries, hint, subject)
+                trace, stub_text, command, entries, hint, subject, standins.installer(placed))
+
+
+def _library_text(sourced: bytes, binds: list[tuple[str, str]]) -> bytes:
+    """The text of a library a script sources, through the binds (a staged directory too); b"" if none."""
+    path = _in_sandbox(os.fsdecode(sourced))
+    for host, inside in binds:
+        if path == inside or _under(path, inside):
+            found = host if path == inside else os.path.join(host, os.path.relpath(path, inside))
+            try:
+                with open(found, "rb") as f:
+                    return f.read()
+            except OSError:
+                return b""
+    return b""
 
 
 def _in_sandbox(path: str) -> str:
@@ -238,8 +259,8 @@ def _library_binds(path: str, scan: Scan, library: str | None, staged_at: str | 
     """The libraries a script sources, bound at the paths it sources them from.
 
     A library on the host's /usr (Debian's /lib/lsb/init-functions) is there already. Otherwise:
-    --functions for a `functions` library, else the same file name beside the script, else the
-    host's own copy at that path.
+    --functions for a `functions` library, else the same file name beside the script, else beside
+    the original `patch` made it from (DEST's manifest), else the host's own copy at that path.
     """
     binds = []
     for line in scan.source_lines:
@@ -250,7 +271,9 @@ def _library_binds(path: str, scan: Scan, library: str | None, staged_at: str | 
             continue
         name = posixpath.basename(sourced)
         beside = os.path.join(os.path.dirname(os.path.abspath(path)), name)
-        found = next((p for p in ((library if name == "functions" else None), beside, sourced)
+        source = recorded_source(path)
+        by_original = os.path.join(os.path.dirname(source), name) if source else None
+        found = next((p for p in ((library if name == "functions" else None), beside, by_original, sourced)
                       if p and os.path.isfile(p) and os.path.abspath(p) != os.path.abspath(path)), None)
         if found is None:
             hint = "give it with --functions" if name == "functions" else "put a copy beside the script"
@@ -292,7 +315,8 @@ def run_state(plan: Plan, state: str, timeout: float) -> StateResult:
     """Prepare STATE in a fresh sandbox, run the status command, judge what it printed."""
     targets = plan.targets
     prelude = sandbox.Prelude(state, COUNTS.get(state, 0), targets.binary, targets.pidfile, targets.declared,
-                              targets.lockfile, plan.mode, plan.target, plan.trace, plan.stubs, plan.command)
+                              targets.lockfile, plan.mode, plan.target, plan.trace, plan.stubs, plan.command,
+                              tools=plan.tools)
     try:
         done = sandbox.run(lambda fd: sandbox.bwrap_argv(plan.layout, sandbox.prelude_command(prelude, fd)),
                            timeout, marker=b"@@exit ")

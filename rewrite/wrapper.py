@@ -1,17 +1,12 @@
 """Wrappers for scripts whose status text no edit can fix: status from the original's exit code."""
 from __future__ import annotations
 
-import os
 import shlex
 from collections.abc import Sequence
-from pathlib import Path
 
 from rewrite import __version__
 from rewrite.jinja import environment
-from rewrite.manifest import ManifestError, load
-from rewrite.parse import parse
 from rewrite.scan import Output
-from rewrite.targets import assignments
 
 LSB_CODES = range(0, 5)
 
@@ -50,26 +45,3 @@ def is_wrapper(data: bytes) -> bool:
     head = data.split(b"\n", 3)[:3]
     return len(head) > 1 and head[1].startswith(b"# Heartbeat wrapper") and HEADER in head[1] \
         and b"\noriginal=" in data
-
-
-def wrapped_original(data: bytes, path: str) -> tuple[str, str] | None:
-    """(the original on this host, where the wrapper runs it) for a wrapper at PATH; None if not found.
-
-    The wrapper names the original where it will be deployed (`original=/etc/init.d/nfs`, from
-    --original-dir). When no file is there on this host, the manifest of the wrapper's directory
-    says which file `patch` read: that file stands in for it, bound at the deployed path.
-    """
-    value = assignments(parse(data).root_node, path).get(b"original")
-    if value is None or not value.startswith(b"/"):
-        return None
-    deployed = os.fsdecode(value)
-    if os.path.isfile(deployed):
-        return deployed, deployed
-    try:
-        entry = load(Path(path).parent).get(os.path.basename(path))
-    except ManifestError:
-        return None
-    if entry is None or os.path.basename(entry.source) != os.path.basename(deployed) \
-            or not os.path.isfile(entry.source):
-        return None
-    return entry.source, deployed
