@@ -26,16 +26,15 @@ def wrapped_original(data: bytes, path: str) -> tuple[str, str] | None:
     """(the original on this host, where the wrapper runs it) for a wrapper at PATH; None if not found.
 
     The wrapper names the original where it will be deployed (`original=/etc/init.d/nfs`, from
-    --original-dir). When no file is there on this host, the manifest of the wrapper's directory
-    says which file `patch` read: that file stands in for it, bound at the deployed path.
+    --original-dir). The manifest of the wrapper's directory says which file `patch` read: that file
+    is the original, bound at the deployed path (this host's own /etc/init.d/nfs, if any, is another
+    script). Without a manifest entry, the deployed path itself when it exists here.
     """
     value = assignments(parse(data).root_node, path).get(b"original")
     if value is None or not value.startswith(b"/"):
         return None
     deployed = os.fsdecode(value)
-    if os.path.isfile(deployed):
-        return deployed, deployed
     source = recorded_source(path)
-    if source is None or os.path.basename(source) != os.path.basename(deployed):
-        return None
-    return source, deployed
+    if source is not None and os.path.basename(source) == os.path.basename(deployed):
+        return source, deployed
+    return (deployed, deployed) if os.path.isfile(deployed) else None

@@ -361,3 +361,19 @@ def test_a_custom_deploy_dir(tmp_path):
     report = verify_script(str(stage / "httpd"), deploy_dir="/opt/ha", states=["running-9"])
     assert report.command == "/opt/ha/httpd status"
     assert report.states[0].stdout == b"running\n" and report.code == 0
+
+
+def test_a_wrapper_runs_the_original_its_manifest_names(tmp_path):
+    """`patch --original-dir` names where the original will live; this host may hold another script
+    there (or none): the manifest says which file was wrapped, and that one is bound in its place."""
+    body = ('#!/bin/sh\ncase "$1" in\n  status) echo "{} is {}"; exit {} ;;\n  *) exit 2 ;;\nesac\n')
+    original = _script(tmp_path, "listd", body.format("listd", "not running", 3).replace("not running", "stopped"))
+    decoy_dir = tmp_path / "deployed"
+    decoy_dir.mkdir()
+    _script(decoy_dir, "listd", body.format("listd", "running", 0))  # another script at the deploy path
+    for where in (str(decoy_dir), "/nonexistent/init.d"):
+        dest = tmp_path / ("D" + str(len(where)))
+        assert main(["patch", "--lsb-wrapper", "--original-dir", where, "--dest", str(dest), original]) == 0
+        report = verify_script(str(dest / "listd"), states=["stopped"])
+        assert report.kind == "wrapper" and report.code == 0, failures(report)
+        assert report.states[0].stdout == b"stopped\n" and report.states[0].exit == 3
