@@ -190,6 +190,9 @@ def make_plan(path: str, *, daemon: str | None = None, pidfile: str | None = Non
         subject_data = _read(subject)
         subject_scan = scan_bytes(subject, subject_data)
         binds.append((os.path.abspath(subject), subject_target))
+    _runnable("", data)
+    if subject != path:
+        _runnable(f"the script it wraps, {subject}, has ", subject_data)
     if scan.kind == "library":
         targets = library_targets(daemon, pidfile, lockfile)
         command = _library_command(path, data, scan, targets, pidfile is not None)
@@ -238,6 +241,15 @@ def _in_sandbox(path: str) -> str:
     """Where a host file is bound: its own path, /etc/init.d seen through its symlink."""
     path = posixpath.normpath(os.path.abspath(path))
     return sandbox.INIT_DIR + path[len("/etc/init.d"):] if _under(path, "/etc/init.d") else path
+
+
+def _runnable(whose: str, data: bytes) -> None:
+    """CannotRun for a script no shell can start: a `#!` line ending in CR (a CRLF file)."""
+    first = data.split(b"\n", 1)[0]
+    if first.startswith(b"#!") and first.endswith(b"\r"):
+        interpreter = display(first[2:-1].strip().split(b" ")[0])
+        raise CannotRun(f"{whose or ''}CRLF line endings: it cannot run even unpatched (the kernel looks for "
+                        f"an interpreter named '{interpreter}\\r'); convert it with dos2unix, then patch it")
 
 
 def _read(path: str) -> bytes:

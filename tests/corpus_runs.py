@@ -40,77 +40,83 @@ def cli_json(argv: list[str]) -> dict[str, dict[str, Any]]:
     return {s["path"]: s for s in json.loads(out.getvalue())["scripts"]}
 
 
-def failing(record: dict[str, Any]) -> dict[str, str]:
-    """check or state -> why, for every check and state that is not right (a problem, or a wrong verdict)."""
-    found = {}
-    for state in record["states"]:
-        if not state["ok"]:
-            found[state["state"]] = state["problem"] or "wrong for " + ",".join(state["fooled"])
+def verdicts(record: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+    """(wrong, no verdict): check or state -> why, for every one that is not right."""
+    wrong, none = {}, {}
     if record["error"]:
-        found["error"] = record["error"]
+        none["error"] = record["error"]
+    for state in record["states"]:
+        if state["problem"]:
+            none[state["state"]] = state["problem"]
+        elif not state["ok"]:
+            wrong[state["state"]] = "wrong for " + ",".join(state["fooled"])
     for check in record.get("lsb", []):
-        if not check["ok"]:
-            found[check["check"]] = check["problem"] or "; ".join(check["why"])
-    if record.get("lsb_error"):
-        found["lsb"] = record["lsb_error"]
-    return found
+        if check["problem"]:
+            none[check["check"]] = check["problem"]
+        elif not check["ok"]:
+            wrong[check["check"]] = "; ".join(check["why"])
+    return wrong, none
 
 
-def needs_lsb_wrapper(before: dict[str, str]) -> bool:
+def needs_lsb_wrapper(wrong: dict[str, str]) -> bool:
+    """A wrong answer no edit of the status path mends: start, stop, restart, an unknown action."""
     return any(check not in STATUS_CHECKS and not check.startswith(("running-", "stopped", "dead-"))
-               and not why.startswith("then status") for check, why in before.items())
+               and not why.startswith("then status") for check, why in wrong.items())
 
 
 class Runs:
-    """Originals, their `patch` copies (DEST) and `patch --lsb-wrapper` copies (LSB), all verified."""
+    """Originals, their `patch` copies (DEST) and `patch --lsb-wrapper` copies (LSB), verified.
+
+    The copy judged by the checklist is the `patch` copy (the original when `patch` had nothing to
+    change), or the LSB-mode wrapper when the original's start, stop or dispatch is wrong, or when
+    the `patch` copy still answers a check wrong (a status that ignores its stale pid file).
+    """
 
     def __init__(self, work: Path) -> None:
         self.work = work
         self.before: dict[str, dict[str, Any]] = {}
+        self.default: dict[str, dict[str, Any]] = {}  # the `patch` copy (issue #6: every state)
         self.after: dict[str, dict[str, Any]] = {}  # the copy judged for issue #8 (verify --lsb)
-        self.copy: dict[str, str] = {}  # which copy: patched | wrapped | lsb-wrapper | original
-        self.states: dict[str, dict[str, Any]] = {}  # the `patch` copy's states (issue #6)
+        self.copy: dict[str, str] = {}  # patched | wrapped | original | lsb-wrapper
 
     def run(self) -> Runs:
         by_family: dict[str, list[str]] = {}
         for script in scripts():
             by_family.setdefault(script.split("/")[0], []).append(script)
         for family, names in by_family.items():
-            options = OPTIONS.get(family, [])
-            dest, lsb = self.work / family / "dest", self.work / family / "lsb"
-            main_quiet(patch_args(family, dest))
-            originals = [str(REPO / INPUT / n) for n in names]
-            main_quiet(["patch", "--dest", str(lsb), "--original-dir", "/etc/init.d", "--lsb-wrapper",
-                        *options, *originals])
-            functions = ["--functions", options[1]] if options[:1] == ["--functions"] else []
-            before = cli_json(["verify", "--lsb", *functions, *originals])
-            for name, original in zip(names, originals):
-                self.before[name] = before[original]
-            chosen, plain = [], []
-            for name in names:
-                base = name.split("/")[1]
-                patched = dest / base
-                if needs_lsb_wrapper(failing(self.before[name])) and (lsb / base).exists():
-                    self.copy[name] = "lsb-wrapper"
-                    chosen.append(str(lsb / base))
-                    if patched.exists():
-                        plain.append(str(patched))
-                elif patched.exists():
-                    wrapper = b"\n# Heartbeat wrapper" in b"\n" + patched.read_bytes()[:200]
-                    self.copy[name] = "wrapped" if wrapper else "patched"
-                    chosen.append(str(patched))
-                else:
-                    self.copy[name] = "original"
-                    chosen.append(str(REPO / INPUT / name))
-            after = cli_json(["verify", "--lsb", *functions, *chosen]) if chosen else {}
-            states = cli_json(["verify", *functions, *plain]) if plain else {}
-            for name, path in zip(names, chosen):
-                self.after[name] = after[path]
-                if self.copy[name] != "lsb-wrapper":
-                    self.states[name] = after[path]
-            for path in plain:
-                self.states[_name(family, path)] = states[path]
+            self._family(family, names)
         return self
+
+    def _family(self, family: str, names: list[str]) -> None:
+        options = OPTIONS.get(family, [])
+        dest, lsb = self.work / family / "dest", self.work / family / "lsb"
+        main_quiet(patch_args(family, dest))
+        originals = [str(REPO / INPUT / n) for n in names]
+        main_quiet(["patch", "--dest", str(lsb), "--original-dir", "/etc/init.d", "--lsb-wrapper", *options,
+                    *originals])
+        functions = ["--functions", options[1]] if options[:1] == ["--functions"] else []
+        before = cli_json(["verify", "--lsb", *functions, *originals])
+        copies = {}
+        for name, original in zip(names, originals):
+            self.before[name] = before[original]
+            patched = dest / name.split("/")[1]
+            if patched.exists():
+                wrapper = patched.read_bytes().split(b"\n", 2)[1].startswith(b"# Heartbeat wrapper")
+                copies[name], self.copy[name] = str(patched), "wrapped" if wrapper else "patched"
+            else:
+                copies[name], self.copy[name] = original, "original"
+        default = cli_json(["verify", "--lsb", *functions, *copies.values()])
+        wrapped = {}
+        for name in names:
+            self.default[name] = self.after[name] = default[copies[name]]
+            lsb_copy = lsb / name.split("/")[1]
+            if lsb_copy.exists() and (needs_lsb_wrapper(verdicts(self.before[name])[0])
+                                      or verdicts(self.default[name])[0]):
+                wrapped[name] = str(lsb_copy)
+        if wrapped:
+            after = cli_json(["verify", "--lsb", *functions, *wrapped.values()])
+            for name, path in wrapped.items():
+                self.after[name], self.copy[name] = after[path], "lsb-wrapper"
 
 
 def _name(family: str, path: str) -> str:
@@ -129,7 +135,8 @@ if __name__ == "__main__":
         runs = Runs(Path(work)).run()
         for name in scripts():
             print(f"{name}: copy {runs.copy[name]}")
-            print(f"    before: {failing(runs.before[name])}")
-            print(f"    after:  {failing(runs.after[name])}")
-            if name in runs.states:
-                print(f"    states: {failing(runs.states[name])}")
+            for label, record in (("before", runs.before[name]), ("patch", runs.default[name]),
+                                  ("after", runs.after[name])):
+                wrong, none = verdicts(record)
+                print(f"    {label}: wrong {wrong}")
+                print(f"    {label}: none  {none}")

@@ -205,11 +205,17 @@ def test_programs_the_sandbox_lacks_or_stubs_give_no_verdict(tmp_path):
         "runs /usr/sbin/hr-ctl (a stub): the sandbox cannot stand in for it, verify on the real host"}
 
 
-def test_crlf_script_cannot_be_executed():
-    report = verify_script(str(REPO / INPUT / "redhat-2010" / "memcached"))
-    assert report.code == 2
-    problem = report.states[0].problem
-    assert problem.startswith("/etc/rc.d/init.d/memcached: cannot execute") and "CRLF" in problem
+CRLF = ("CRLF line endings: it cannot run even unpatched (the kernel looks for an interpreter named "
+        "'/bin/sh\\r'); convert it with dos2unix, then patch it")
+
+
+def test_crlf_script_cannot_be_executed(capsys):
+    """Not a pass and not a wrong verdict: bash never starts, so there is nothing to judge."""
+    script = str(REPO / INPUT / "redhat-2010" / "memcached")
+    report = verify_script(script)
+    assert (report.code, report.error, report.states) == (2, CRLF, ())
+    assert main(["verify", "--lsb", script]) == 2
+    assert capsys.readouterr().err == f"{script}: cannot verify: {CRLF}\n"
 
 
 def test_lsb_code_differences_are_noted(capsys):
