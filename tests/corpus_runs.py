@@ -69,7 +69,8 @@ class Runs:
 
     The copy judged by the checklist is the `patch` copy (the original when `patch` had nothing to
     change), or the LSB-mode wrapper when the original's start, stop or dispatch is wrong, or when
-    the `patch` copy still answers a check wrong (a status that ignores its stale pid file).
+    the `patch` copy still answers a check wrong (a status that ignores its stale pid file), and the
+    wrapper answers fewer checks wrong (it judges the original's words as rm does: `NOT OK` fools it).
     """
 
     def __init__(self, work: Path) -> None:
@@ -115,8 +116,9 @@ class Runs:
                 wrapped[name] = str(lsb_copy)
         if wrapped:
             after = cli_json(["verify", "--lsb", *functions, *wrapped.values()])
-            for name, path in wrapped.items():
-                self.after[name], self.copy[name] = after[path], "lsb-wrapper"
+            for name, path in wrapped.items():  # the wrapper judges words as rm does: it may do worse
+                if len(verdicts(after[path])[0]) < len(verdicts(self.default[name])[0]):
+                    self.after[name], self.copy[name] = after[path], "lsb-wrapper"
 
 
 def _name(family: str, path: str) -> str:
