@@ -345,3 +345,19 @@ def test_the_deadline_moves_on_each_marker(tmp_path):
     done = sandbox.run(argv, 0.5, marker=b"@@step ")
     assert not done.timed_out and done.meta.count(b"@@step ") == 3
     assert sandbox.run(argv, 0.5).timed_out  # without the marker: 0.9 s is past 0.5 s
+
+
+@needs_bwrap
+def test_a_check_that_cannot_apply_is_skipped_in_text_and_json(tmp_path, capsys):
+    script = _write(tmp_path, "nopid", '#!/bin/sh\ncase "$1" in\n  start) pidof nopid >/dev/null || /usr/sbin/nopid ;;\n'
+                                       '  stop) pkill -f ^/usr/sbin/nopid; sleep 0.2; exit 0 ;;\n'
+                                       '  status) pidof nopid >/dev/null && { echo running; exit 0; }; echo stopped; exit 3 ;;\n'
+                                       '  restart) "$0" stop; sleep 0.2; "$0" start ;;\n  *) exit 2 ;;\nesac\n')
+    assert main(["verify", "--lsb", script]) == 0
+    out = capsys.readouterr().out
+    assert "   status-dead-pidfile  1         -             skipped\n" in out
+    assert f"   status-dead-pidfile: skipped: {NO_PIDFILE}\n" in out
+    assert main(["verify", "--lsb", "--format", "json", script]) == 0
+    (entry,) = json.loads(capsys.readouterr().out)["scripts"]
+    skipped = next(c for c in entry["lsb"] if c["check"] == "status-dead-pidfile")
+    assert (skipped["ok"], skipped["skipped"], skipped["exit"], skipped["steps"]) == (True, NO_PIDFILE, None, [])
