@@ -349,9 +349,11 @@ def test_the_deadline_moves_on_each_marker(tmp_path):
 
 @needs_bwrap
 def test_a_check_that_cannot_apply_is_skipped_in_text_and_json(tmp_path, capsys):
-    script = _write(tmp_path, "nopid", '#!/bin/sh\ncase "$1" in\n  start) pidof nopid >/dev/null || /usr/sbin/nopid ;;\n'
+    script = _write(tmp_path, "nopid", '#!/bin/sh\ncase "$1" in\n'
+                                       '  start) pidof nopid >/dev/null || /usr/sbin/nopid ;;\n'
                                        '  stop) pkill -f ^/usr/sbin/nopid; sleep 0.2; exit 0 ;;\n'
-                                       '  status) pidof nopid >/dev/null && { echo running; exit 0; }; echo stopped; exit 3 ;;\n'
+                                       '  status) pidof nopid >/dev/null && { echo running; exit 0; }\n'
+                                       '    echo stopped; exit 3 ;;\n'
                                        '  restart) "$0" stop; sleep 0.2; "$0" start ;;\n  *) exit 2 ;;\nesac\n')
     assert main(["verify", "--lsb", script]) == 0
     out = capsys.readouterr().out

@@ -61,7 +61,8 @@ def test_checkproc_rndc_and_my_print_defaults_answer_from_the_sandbox_state(tmp_
     mysql = _script(tmp_path, "mysqld", '#!/bin/sh\ncase "$1" in\n  status)\n'
                                         '    pf=$(/usr/bin/my_print_defaults mysqld | sed -n "s/^--pid-file=//p")\n'
                                         '    pf=${pf:-/var/run/mysqld/mysqld.pid}\n'
-                                        '    [ -f "$pf" ] && kill -0 $(cat "$pf") 2>/dev/null && { echo running; exit 0; }\n'
+                                        '    [ -f "$pf" ] && kill -0 $(cat "$pf") 2>/dev/null \\\n'
+                                        '        && { echo running; exit 0; }\n'
                                         '    echo stopped; exit 3 ;;\nesac\n')
     by_checkproc, by_rndc, by_defaults = verify_many([suse, bind, mysql], states=["running-1", "stopped",
                                                                                  "dead-pidfile"])
@@ -76,10 +77,12 @@ def test_checkproc_rndc_and_my_print_defaults_answer_from_the_sandbox_state(tmp_
 @needs_bwrap
 def test_rndc_stops_named_and_initlog_runs_its_command(tmp_path):
     script = _script(tmp_path, "named", '#!/bin/bash\nPIDFILE=/var/run/named.pid\ncase "$1" in\n'
-                                        '  start) pidof named >/dev/null && exit 0; initlog -q -c "/usr/sbin/named -u named" ;;\n'
+                                        '  start) pidof named >/dev/null && exit 0\n'
+                                        '    initlog -q -c "/usr/sbin/named -u named" ;;\n'
                                         '  stop) /usr/sbin/rndc stop >/dev/null 2>&1; sleep 0.2; exit 0 ;;\n'
                                         '  status) pidof named >/dev/null && { echo running; exit 0; }\n'
-                                        '    [ -f $PIDFILE ] && { echo "dead, pid file"; exit 1; }; echo stopped; exit 3 ;;\n'
+                                        '    [ -f $PIDFILE ] && { echo "dead, pid file"; exit 1; }\n'
+                                        '    echo stopped; exit 3 ;;\n'
                                         '  restart) "$0" stop; "$0" start ;;\n  *) exit 2 ;;\nesac\n')
     (report,) = lsb.run_checklist([script])
     assert {c.check: (c.ok, c.problem) for c in report.checks if not c.ok} == {}
