@@ -8,6 +8,8 @@ arguments, it forks into the background from that path (so `/proc/PID/exe`, `pid
 the script's own stop code (killproc, start-stop-daemon, kill) must stop it. Every status output is
 also judged by `rm` and `lrmd` (rewrite.contract). A script that exits before reaching its action
 (`[ -x /usr/sbin/haproxy ] || exit 5`) gives no verdict, found as verify finds it: a traced re-run.
+status-dead-pidfile is skipped for a script that names no pid file (LSB's 1 cannot apply). The
+in-sandbox half (the fake daemon, the steps, their report) is rewrite.lsb_steps.
 """
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ Stage 2 runs as root with an empty capability bounding set: it places stubs, sta
 (rewrite.standins) and fake daemons,
 writes the state's pid and lock files, then runs the status command with the sandbox's stdout and
 stderr. It reports on a third pipe: `@@exit N`, `@@pids ...`, `@@trace LEN` followed by LEN bytes.
-A Prelude's `program` (bash, see rewrite.lsb) replaces that last part: it runs after the state is
+A Prelude's `program` (bash, see rewrite.lsb_steps) replaces that last part: it runs after the state is
 prepared, with the prelude's variables and descriptors, and reports on the same pipe.
 """
 from __future__ import annotations
@@ -298,7 +298,7 @@ class Prelude(NamedTuple):
     trace: str  # none | bash | sh: trace a second, sourced run to locate an early exit
     stubs: str  # "KIND PATH" lines
     command: tuple[str, ...]
-    program: str = ""  # bash run in place of COMMAND and the trace run, COMMAND as its "$@" (rewrite.lsb)
+    program: str = ""  # bash run in place of COMMAND and the trace run, COMMAND as its "$@" (rewrite.lsb_steps)
     tools: str = ""  # bash placing stand-ins for programs the host lacks (rewrite.standins)
 
 
