@@ -183,7 +183,7 @@ def prepare(path: str, checks: Sequence[Check] = CHECKS, *, daemon: str | None =
     data = _read(plan.path)
     subject = _read(plan.subject) if plan.subject and plan.subject != plan.path else data
     plan = replace(_at_started_binary(plan, subject, keep=daemon is not None), stubs=_enabling(plan.stubs))
-    arms = {step.action: action_lines(data, step.action) for check in checks for step in check.steps}
+    arms = {step.action: action_lines(subject, step.action) for check in checks for step in check.steps}
     skipped = () if names_pidfile(subject, plan.target) or pidfile is not None else (
         ("status-dead-pidfile", "the script names no pid file: LSB's status 1 (dead, pid file exists) cannot apply"),)
     return Subject(plan, backgrounds(subject, plan.target, plan.targets.binary), arms, skipped)
@@ -250,7 +250,8 @@ def run_check(subject: Subject, check: Check, timeout: float = TIMEOUT) -> Check
     """Prepare CHECK's state in a fresh sandbox, run its steps with the script, judge each."""
     plan, targets = subject.plan, subject.plan.targets
     base = "dead-pidfile" if check.state == "dead-pidfile" else "stopped"  # running: the program starts it
-    actions = (check.state, "yes" if subject.foreground else "no") + tuple(s.action for s in check.steps)
+    actions = (check.state, "yes" if subject.foreground else "no", plan.traced_target) \
+        + tuple(s.action for s in check.steps)
     prelude = sandbox.Prelude(base, 0, targets.binary, targets.pidfile, targets.declared, targets.lockfile,
                               "script", plan.target, plan.trace, plan.stubs, actions, PROGRAM, plan.tools)
     expected = check.steps[0].codes
@@ -328,9 +329,9 @@ def _step_problem(plan: Plan, raw: RawStep, trace: bytes, arm: tuple[tuple[int, 
     if switch is not None:
         return (f"switches user with {display(switch.group(1))} ({display(switch.group(0).strip())}): "
                 "the sandbox cannot, verify on the real host")
-    line = exit_line(trace, plan.target, arm) if arm else None
+    line = exit_line(trace, plan.traced_target, arm) if arm else None
     if line is not None:
-        return f"exits {raw.exit} at line {line}: " + _exit_reason(trace, plan.target)
+        return f"exits {raw.exit} at line {line}: " + _exit_reason(trace, plan.traced_target)
     switch = _SWITCH_TRACED.search(trace) if wrong else None
     if switch is not None:  # its message discarded (`su ... >/dev/null 2>&1`), seen in the trace
         return (f"switches user with {display(switch.group(1) or switch.group(2))} ({_oneline(switch.group(0))}): "

@@ -52,9 +52,9 @@ def parse_steps(meta: bytes) -> tuple[list[RawStep], dict[str, bytes]]:
 
 
 # Runs in the sandbox after the prelude prepared the base state (rewrite.sandbox: $fake holds a copy
-# of sleep, $pidfile names a dead pid for dead-pidfile), with "$@" = STATE FOREGROUND ACTION...
+# of sleep, $pidfile names a dead pid for dead-pidfile), with "$@" = STATE FOREGROUND TRACED ACTION... (TRACED: the file the trace re-run sources)
 PROGRAM = r"""
-lsb_state=$1 fg=$2; shift 2
+lsb_state=$1 fg=$2 source_traced=$3; shift 3
 hr=/.ha-rewrite
 dflt=; env --default-signal true 2>/dev/null && dflt="env --default-signal"
 mkdir -p "$hr" && cp /usr/bin/sleep "$hr/sleeper" && chmod 755 "$hr/sleeper" \
@@ -175,7 +175,7 @@ if [ "$trace" != none ]; then  # a traced, sourced re-run per action: did it rea
         traced[$action]=1
         rm -f /tmp/.ha-rewrite-trace
         /bin/bash $posix -c 'exec 9>/tmp/.ha-rewrite-trace; BASH_XTRACEFD=9; PS4="+\${BASH_SOURCE}:\${LINENO}: "
-            set -x; . "$0" "$@"' "$target" "$action" </dev/null >/dev/null 2>&1 3>&- 5>&- 6>&-
+            set -x; . "$0" "$@"' "$source_traced" "$action" </dev/null >/dev/null 2>&1 3>&- 5>&- 6>&-
         echo "@@step trace"
         echo "@@trace $action $(wc -c </tmp/.ha-rewrite-trace)"; cat /tmp/.ha-rewrite-trace
     done

@@ -102,6 +102,11 @@ class Plan:
     hint: str = ""  # why the file may not execute
     subject: str = ""  # the file whose text names the targets: the script, or the original a wrapper runs
     tools: str = ""  # bash placing the stand-ins the script needs (rewrite.standins)
+    traced: str = ""  # the file the trace re-run sources (a wrapper's original); "": TARGET
+
+    @property
+    def traced_target(self) -> str:
+        return self.traced or self.target
 
     def shown(self) -> str:
         if self.mode == "library":
@@ -204,7 +209,7 @@ def make_plan(path: str, *, daemon: str | None = None, pidfile: str | None = Non
         found = tuple(s for s in found if not (sandbox.host_path(s.path).startswith("/usr/")
                                                and os.path.lexists(sandbox.host_path(s.path))))
         stub_text = "".join(f"{s.kind} {s.path}\n" for s in found)
-        command, trace, mode = (target, "status"), "none" if original else _shell(data), "script"
+        command, trace, mode = (target, "status"), _shell(subject_data), "script"
     try:
         sandbox.bwrap()
     except sandbox.SandboxError as exc:
@@ -215,12 +220,14 @@ def make_plan(path: str, *, daemon: str | None = None, pidfile: str | None = Non
                         if line.split(" ", 1)[1] not in {p.path for p in placed})
     writable = (targets.binary,) + tuple(line.split(" ", 1)[1] for line in stub_text.splitlines()) \
         + tuple(p.path for p in placed)
-    entries = tuple((line_col(data, s.start)[0], line_col(data, s.end)[0]) for s in scan.entries)
+    entries = tuple((line_col(subject_data, s.start)[0], line_col(subject_data, s.end)[0])
+                    for s in subject_scan.entries)  # a wrapper's trace follows its original
     hint = " (CRLF line endings: the kernel looks for an interpreter whose name ends in \\r)" \
         if data.split(b"\n", 1)[0].endswith(b"\r") else ""
     kind = "wrapper" if original else scan.kind
     return Plan(path, kind, targets, sandbox.Layout(tuple(dict.fromkeys(binds)), writable), mode, target,
-                trace, stub_text, command, entries, hint, subject, standins.installer(placed))
+                trace, stub_text, command, entries, hint, subject, standins.installer(placed),
+                subject_target if wrapped is not None else "")
 
 
 def _library_text(sourced: bytes, binds: list[tuple[str, str]]) -> bytes:
@@ -327,7 +334,7 @@ def run_state(plan: Plan, state: str, timeout: float) -> StateResult:
     """Prepare STATE in a fresh sandbox, run the status command, judge what it printed."""
     targets = plan.targets
     prelude = sandbox.Prelude(state, COUNTS.get(state, 0), targets.binary, targets.pidfile, targets.declared,
-                              targets.lockfile, plan.mode, plan.target, plan.trace, plan.stubs, plan.command,
+                              targets.lockfile, plan.mode, plan.traced_target, plan.trace, plan.stubs, plan.command,
                               tools=plan.tools)
     try:
         done = sandbox.run(lambda fd: sandbox.bwrap_argv(plan.layout, sandbox.prelude_command(prelude, fd)),
@@ -357,7 +364,7 @@ def _problem(plan: Plan, report: sandbox.Report, done: sandbox.Completed, timeou
     if report.stubs_run or missing:
         gaps = [f"{p} (a stub)" for p in report.stubs_run] + [f"{display(m)} (missing)" for m in missing]
         return "runs " + ", ".join(gaps) + ": the sandbox cannot stand in for it, verify on the real host"
-    return early_exit(report.trace, plan.target, plan.entries, report.exit)
+    return early_exit(report.trace, plan.traced_target, plan.entries, report.exit)
 
 
 # bash's words for a program it could not run: `SCRIPT: line 98: /usr/sbin/rndc: No such file or directory`.
