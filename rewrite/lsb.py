@@ -8,6 +8,8 @@ arguments, it forks into the background from that path (so `/proc/PID/exe`, `pid
 the script's own stop code (killproc, start-stop-daemon, kill) must stop it. Every status output is
 also judged by `rm` and `lrmd` (rewrite.contract). A script that exits before reaching its action
 (`[ -x /usr/sbin/haproxy ] || exit 5`) gives no verdict, found as verify finds it: a traced re-run.
+status-dead-pidfile is skipped for a script that names no pid file (LSB's 1 cannot apply). The
+in-sandbox half (the fake daemon, the steps, their report) is rewrite.lsb_steps.
 """
 from __future__ import annotations
 
@@ -25,7 +27,8 @@ from rewrite import sandbox
 from rewrite.contract import RUNNING, STOPPED, Verdicts, judge
 from rewrite.parse import parse, text, unquote, walk
 from rewrite.source import display
-from rewrite.targets import Targets, backgrounds, started
+from rewrite.targets import Targets, backgrounds, names_pidfile, started
+from rewrite.lsb_steps import PROGRAM, RawStep, parse_steps
 from rewrite.verify import DEPLOY_DIR, TIMEOUT, CannotRun, Plan, exit_line, make_plan, missing_programs
 
 UNKNOWN_ACTION = "no-such-action"
@@ -85,9 +88,11 @@ class CheckResult:
     pids: tuple[int, ...] = ()  # the fake daemons the state began with
     notes: tuple[str, ...] = ()
 
+    skipped: str = ""  # why the check does not apply to this script
+
     @property
     def ok(self) -> bool:
-        return not self.problem and bool(self.steps) and all(s.ok for s in self.steps)
+        return not self.problem and (bool(self.skipped) or bool(self.steps) and all(s.ok for s in self.steps))
 
     @property
     def exit(self) -> int | None:
@@ -115,6 +120,11 @@ class LsbReport:
     error: str = ""
 
     @property
+    def applied(self) -> tuple[CheckResult, ...]:
+        """The checks that apply to the script (not skipped)."""
+        return tuple(c for c in self.checks if not c.skipped)
+
+    @property
     def code(self) -> int:
         """0 every check passed, 1 a check failed, 2 the script (or a check) could not be run."""
         if self.error or any(c.problem for c in self.checks):
@@ -131,6 +141,7 @@ class Subject(NamedTuple):
     plan: Plan
     foreground: bool  # the script backgrounds the daemon itself (`$DAEMON &`, start-stop-daemon -b)
     arms: Arms
+    skipped: tuple[tuple[str, str], ...] = ()  # (check, why it does not apply)
 
 
 def run_checklist(paths: Sequence[str], *, daemon: str | None = None, pidfile: str | None = None,
@@ -146,16 +157,19 @@ def run_checklist(paths: Sequence[str], *, daemon: str | None = None, pidfile: s
                                     library=library, deploy_dir=deploy_dir, staged_dir=staged_dir))
         except CannotRun as exc:
             subjects.append(LsbReport(path, error=str(exc)))
-    jobs = [(s, c) for s in subjects if isinstance(s, Subject) for c in chosen]
+    jobs = [(s, c) for s in subjects if isinstance(s, Subject) for c in chosen if c.name not in dict(s.skipped)]
     workers = max(4, min(16, 4 * (os.cpu_count() or 1)))  # checks mostly wait: sleeps, stop delays
     with ThreadPoolExecutor(max_workers=workers) as pool:
         results = list(pool.map(lambda job: run_check(job[0], job[1], timeout), jobs))
-    by_subject: dict[int, list[CheckResult]] = {}
-    for (subject, _), result in zip(jobs, results):
-        by_subject.setdefault(id(subject), []).append(result)
+    by_check = {(id(subject), check.name): result for (subject, check), result in zip(jobs, results)}
     return [s if isinstance(s, LsbReport) else
-            LsbReport(s.plan.path, tuple(by_subject.get(id(s), [])), s.plan.targets, s.foreground)
+            LsbReport(s.plan.path, tuple(by_check.get((id(s), c.name)) or _skipped(c, dict(s.skipped)[c.name])
+                                         for c in chosen), s.plan.targets, s.foreground)
             for s in subjects]
+
+
+def _skipped(check: Check, why: str) -> CheckResult:
+    return CheckResult(check.name, check.steps[0].codes, (), skipped=why)
 
 
 def prepare(path: str, checks: Sequence[Check] = CHECKS, *, daemon: str | None = None, pidfile: str | None = None,
@@ -169,8 +183,10 @@ def prepare(path: str, checks: Sequence[Check] = CHECKS, *, daemon: str | None =
     data = _read(plan.path)
     subject = _read(plan.subject) if plan.subject and plan.subject != plan.path else data
     plan = replace(_at_started_binary(plan, subject, keep=daemon is not None), stubs=_enabling(plan.stubs))
-    arms = {step.action: action_lines(data, step.action) for check in checks for step in check.steps}
-    return Subject(plan, backgrounds(subject, plan.target, plan.targets.binary), arms)
+    arms = {step.action: action_lines(subject, step.action) for check in checks for step in check.steps}
+    skipped = () if names_pidfile(subject, plan.target) or pidfile is not None else (
+        ("status-dead-pidfile", "the script names no pid file: LSB's status 1 (dead, pid file exists) cannot apply"),)
+    return Subject(plan, backgrounds(subject, plan.target, plan.targets.binary), arms, skipped)
 
 
 def _at_started_binary(plan: Plan, subject: bytes, keep: bool) -> Plan:
@@ -234,9 +250,10 @@ def run_check(subject: Subject, check: Check, timeout: float = TIMEOUT) -> Check
     """Prepare CHECK's state in a fresh sandbox, run its steps with the script, judge each."""
     plan, targets = subject.plan, subject.plan.targets
     base = "dead-pidfile" if check.state == "dead-pidfile" else "stopped"  # running: the program starts it
-    actions = (check.state, "yes" if subject.foreground else "no") + tuple(s.action for s in check.steps)
+    actions = (check.state, "yes" if subject.foreground else "no", plan.traced_target) \
+        + tuple(s.action for s in check.steps)
     prelude = sandbox.Prelude(base, 0, targets.binary, targets.pidfile, targets.declared, targets.lockfile,
-                              "script", plan.target, plan.trace, plan.stubs, actions, PROGRAM)
+                              "script", plan.target, plan.trace, plan.stubs, actions, PROGRAM, plan.tools)
     expected = check.steps[0].codes
     try:
         done = sandbox.run(lambda fd: sandbox.bwrap_argv(plan.layout, sandbox.prelude_command(prelude, fd)),
@@ -264,45 +281,6 @@ def _unfinished(done: sandbox.Completed, timeout: float, action: str) -> str:
         return f"{action}: no answer within {timeout:g} s: killed with its process group"
     last = done.stderr.strip().split(b"\n")[-1] if done.stderr.strip() else b""
     return "the sandbox did not start" + (f": {display(last)}" if last else "")
-
-
-class RawStep(NamedTuple):
-    exit: int
-    stdout: bytes
-    stderr: bytes
-    alive: tuple[int, ...]
-    stubs_run: tuple[str, ...]
-    control: str = ""  # `PATH VERB`: the fake daemon run as a control program
-
-
-def parse_steps(meta: bytes) -> tuple[list[RawStep], dict[str, bytes]]:
-    """The program's report after `@@lsb`: `@@step N RC`, `@@out LEN`+bytes, `@@err LEN`+bytes,
-    `@@alive PIDS`, `@@stubs PATHS` per step, then `@@trace ACTION LEN`+bytes per action."""
-    steps: list[RawStep] = []
-    traces: dict[str, bytes] = {}
-    rest = meta
-    while rest:
-        line, _, rest = rest.partition(b"\n")
-        words = line.split(b" ")
-        key, args = words[0], words[1:]
-        if key in (b"@@out", b"@@err", b"@@trace") and args and args[-1].isdigit():
-            size = int(args[-1])
-            payload, rest = rest[:size], rest[size:]
-            if key == b"@@trace" and len(args) == 2:
-                traces[os.fsdecode(args[0])] = payload
-            elif steps and key == b"@@out":
-                steps[-1] = steps[-1]._replace(stdout=payload)
-            elif steps:
-                steps[-1] = steps[-1]._replace(stderr=payload)
-        elif key == b"@@step" and len(args) == 2 and args[1].isdigit():
-            steps.append(RawStep(int(args[1]), b"", b"", (), ()))
-        elif key == b"@@alive" and steps:
-            steps[-1] = steps[-1]._replace(alive=tuple(int(p) for p in args if p.isdigit()))
-        elif key == b"@@stubs" and steps:
-            steps[-1] = steps[-1]._replace(stubs_run=tuple(os.fsdecode(p) for p in args if p))
-        elif key == b"@@control" and steps:
-            steps[-1] = steps[-1]._replace(control=display(b" ".join(args)))
-    return steps, traces
 
 
 def _judge(step: Step, raw: RawStep) -> StepResult:
@@ -351,9 +329,9 @@ def _step_problem(plan: Plan, raw: RawStep, trace: bytes, arm: tuple[tuple[int, 
     if switch is not None:
         return (f"switches user with {display(switch.group(1))} ({display(switch.group(0).strip())}): "
                 "the sandbox cannot, verify on the real host")
-    line = exit_line(trace, plan.target, arm) if arm else None
+    line = exit_line(trace, plan.traced_target, arm) if arm else None
     if line is not None:
-        return f"exits {raw.exit} at line {line}: " + _exit_reason(trace, plan.target)
+        return f"exits {raw.exit} at line {line}: " + _exit_reason(trace, plan.traced_target)
     switch = _SWITCH_TRACED.search(trace) if wrong else None
     if switch is not None:  # its message discarded (`su ... >/dev/null 2>&1`), seen in the trace
         return (f"switches user with {display(switch.group(1) or switch.group(2))} ({_oneline(switch.group(0))}): "
@@ -386,146 +364,6 @@ def problems(report: LsbReport) -> list[str]:
     if report.error:
         return [f"{report.path}: cannot run the LSB checklist: {report.error}"]
     found = [(c.check, c.problem) for c in report.checks if c.problem]
-    if found and len(found) == len(report.checks) > 1 and len({p for _, p in found}) == 1:
+    if found and len(found) == len(report.applied) > 1 and len({p for _, p in found}) == 1:
         return [f"{report.path}: lsb: {found[0][1]} (every check)"]
     return [f"{report.path}: lsb {check}: {problem}" for check, problem in found]
-
-
-# Runs in the sandbox after the prelude prepared the base state (rewrite.sandbox: $fake holds a copy
-# of sleep, $pidfile names a dead pid for dead-pidfile), with "$@" = STATE FOREGROUND ACTION...
-PROGRAM = r"""
-lsb_state=$1 fg=$2; shift 2
-hr=/.ha-rewrite
-dflt=; env --default-signal true 2>/dev/null && dflt="env --default-signal"
-mkdir -p "$hr" && cp /usr/bin/sleep "$hr/sleeper" && chmod 755 "$hr/sleeper" \
-    || { echo "@@fail cannot prepare the fake daemon"; exit 70; }
-{ printf 'fake=%q pidfile=%q fg=%q dflt=%q hr=%q\n' "$fake" "$pidfile" "$fg" "$dflt" "$hr"; cat <<'LIB'
-name=${fake##*/}
-mine() {  # was process $1 executed from $fake (replaced since: "(deleted)")?
-    local exe
-    exe=$(readlink "/proc/$1/exe" 2>/dev/null) && { [ "$exe" = "$fake" ] || [ "$exe" = "$fake (deleted)" ]; }
-}
-fakes() { local p out=; for p in /proc/[0-9]*; do mine "${p#/proc/}" && out+=" ${p#/proc/}"; done; echo $out; }
-place() { cp -- "$1" "$fake.hr$$" && chmod 755 "$fake.hr$$" && mv -f -- "$fake.hr$$" "$fake"; }
-launch() {  # $fake run by the script: a daemon that forks, or (fg=yes) one the script puts in the background
-    local args=("$@") p i
-    case $1 in  # run as a control program (`daemonctl stop`): the fake cannot stand in for that
-        start|stop|status|restart|reload|force-reload|graceful|condrestart|try-restart|fullstatus)
-            echo "$fake $1" >>/tmp/.ha-rewrite-control; exit 0 ;;
-    esac
-    for ((i = 0; i < ${#args[@]}; i++)); do
-        case ${args[i]} in  # a configuration test, a version query: answered, nothing started
-            -t|-T|-tt|--test|--check|--configtest|--config-test|configtest|-configtest) exit 0 ;;
-            -c) case ${args[i + 1]-} in ""|-*) exit 0 ;; esac ;;  # haproxy -c -f F; not nginx -c FILE
-            -v|-V|--version|-version|version) echo "$name (a fake daemon: ha-rewrite verify --lsb)"; exit 0 ;;
-        esac
-    done
-    for p in $(fakes); do
-        echo "$name: already running (pid $p): address already in use" >&2; exit 1
-    done
-    place "$hr/sleeper" || exit 1
-    if [ "$fg" = yes ]; then
-        HR_PARENT=$$ setsid -f /bin/bash -c '. /.ha-rewrite/lib; settle' </dev/null >/dev/null 2>&1 3>&-
-        exec $dflt "$fake" infinity
-    fi
-    setsid -f /bin/bash -c '. /.ha-rewrite/lib; guard' </dev/null >/dev/null 2>&1 3>&-
-    for ((i = 0; i < 500; i++)); do
-        read -r p 2>/dev/null <"$pidfile" && mine "$p" && exit 0
-        sleep 0.01
-    done
-    echo "$name: did not start" >&2; exit 1
-}
-settle() {  # once $HR_PARENT runs from $fake: the launcher back in place, the pid file written
-    local i
-    for ((i = 0; i < 500; i++)); do mine "$HR_PARENT" && break; sleep 0.01; done
-    place "$hr/launcher"
-    mine "$HR_PARENT" && mkdir -p -- "${pidfile%/*}" && printf '%s\n' "$HR_PARENT" >"$pidfile"
-}
-settled() {  # wait (2 s at most) until only fake daemons and their guards remain besides the prelude
-    local i p s ppid busy
-    for ((i = 0; i < 200; i++)); do
-        busy=
-        for p in /proc/[0-9]*; do
-            p=${p#/proc/}
-            { [ "$p" = 1 ] || [ "$p" = $$ ] || mine "$p"; } && continue
-            if [ -e "$hr/guard.$p" ]; then  # a guard whose daemon died is still cleaning up
-                read -r s 2>/dev/null <"$hr/guard.$p" && mine "$s" && continue
-            fi
-            read -r _ _ _ ppid _ 2>/dev/null <"/proc/$p/stat" || continue
-            [ "$ppid" = $$ ] && continue  # the prelude's own command substitutions
-            busy=$p; break
-        done
-        [ -z "$busy" ] && return
-        sleep 0.01
-    done
-}
-guard() {  # the daemon's parent: starts it, writes its pid; a catchable signal removes the pid file
-    local pid rc p i
-    $dflt "$fake" infinity </dev/null >/dev/null 2>&1 &
-    pid=$!
-    for ((i = 0; i < 500; i++)); do mine "$pid" && break; sleep 0.01; done
-    place "$hr/launcher"
-    mkdir -p -- "${pidfile%/*}" && printf '%s\n' "$pid" >"$pidfile"
-    echo "$pid" >"$hr/guard.$BASHPID"
-    wait "$pid"; rc=$?
-    if [ "$rc" -gt 128 ] && [ "$rc" -ne 137 ] && read -r p 2>/dev/null <"$pidfile" && [ "$p" = "$pid" ]; then
-        rm -f -- "$pidfile"
-    fi
-    rm -f "$hr/guard.$BASHPID"
-}
-LIB
-} >"$hr/lib"
-cat >"$hr/launcher" <<'LAUNCHER'
-#!/bin/bash
-# A fake daemon put here by ha-rewrite verify --lsb, in the sandbox only.
-. /.ha-rewrite/lib
-launch "$@"
-LAUNCHER
-. "$hr/lib"
-place "$hr/launcher" || { echo "@@fail cannot place the fake daemon at $fake"; exit 70; }
-if ! command -v usleep >/dev/null; then  # Red Hat's killproc calls it; initscripts has it
-    cat >/usr/bin/usleep <<'USLEEP'
-#!/bin/bash
-# usleep MICROSECONDS, as Red Hat's initscripts has it (ha-rewrite verify --lsb, in the sandbox only)
-exec sleep "$(($1 / 1000000)).$(printf %06d $(($1 % 1000000)))"
-USLEEP
-    chmod 755 /usr/bin/usleep
-fi
-if [ "$lsb_state" = running ]; then
-    setsid -f "$fake" </dev/null >/dev/null 2>&1 3>&- 5>&- 6>&-
-    for ((i = 0; i < 500; i++)); do [ -n "$(fakes)" ] && break; sleep 0.01; done
-    settled
-    p=$(fakes); [ -n "$p" ] || { echo "@@fail the fake daemon did not start"; exit 70; }
-    mkdir -p -- "${pidfile%/*}" "${lockfile%/*}" && : >"$lockfile"
-    [ -s "$pidfile" ] || printf '%s\n' "${p%% *}" >"$pidfile"
-    echo "@@pids $p"
-fi
-echo "@@lsb"
-n=0
-for action; do
-    rm -f /tmp/.ha-rewrite-stubs /tmp/.ha-rewrite-control
-    "$target" "$action" </dev/null >"/tmp/.ha-rewrite-out.$n" 2>"/tmp/.ha-rewrite-err.$n" 3>&- 5>&- 6>&-
-    rc=$?
-    settled
-    echo "@@step $n $rc"
-    echo "@@out $(wc -c <"/tmp/.ha-rewrite-out.$n")"; cat "/tmp/.ha-rewrite-out.$n"
-    echo "@@err $(wc -c <"/tmp/.ha-rewrite-err.$n")"; cat "/tmp/.ha-rewrite-err.$n"
-    echo "@@alive $(fakes)"
-    [ -s /tmp/.ha-rewrite-stubs ] && echo "@@stubs" $(sort -u /tmp/.ha-rewrite-stubs)
-    [ -s /tmp/.ha-rewrite-control ] && echo "@@control $(head -n 1 /tmp/.ha-rewrite-control)"
-    n=$((n + 1))
-done
-if [ "$trace" != none ]; then  # a traced, sourced re-run per action: did it reach its case arm?
-    posix=; [ "$trace" = sh ] && posix="-o posix"
-    declare -A traced=()
-    for action; do
-        [ -n "${traced[$action]}" ] && continue
-        traced[$action]=1
-        rm -f /tmp/.ha-rewrite-trace
-        /bin/bash $posix -c 'exec 9>/tmp/.ha-rewrite-trace; BASH_XTRACEFD=9; PS4="+\${BASH_SOURCE}:\${LINENO}: "
-            set -x; . "$0" "$@"' "$target" "$action" </dev/null >/dev/null 2>&1 3>&- 5>&- 6>&-
-        echo "@@step trace"
-        echo "@@trace $action $(wc -c </tmp/.ha-rewrite-trace)"; cat /tmp/.ha-rewrite-trace
-    done
-fi
-"""

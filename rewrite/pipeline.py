@@ -338,7 +338,7 @@ def _wrap(result: FileResult, settings: Settings) -> FileResult:
         return _replace(result, reason=f"{result.reason}; no wrapper: {refusal} (--trust-exit-codes wraps it anyway)")
     original = os.path.join(settings.original_dir, os.path.basename(result.path)) if settings.original_dir \
         else os.path.abspath(result.path)
-    wrapper = render_wrapper(original, result.reason, settings.word, settings.lsb_wrapper)
+    wrapper = render_wrapper(original, result.reason, settings.word, settings.lsb_wrapper, result.original)
     diff = new_file_diff(wrapper, result.name) if settings.diffs else b""
     return _replace(result, patched=wrapper, diff=diff, wrapped=True)
 

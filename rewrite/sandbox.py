@@ -10,10 +10,11 @@ namespace is shared; the sandbox dies with its parent.
 
 The prelude runs in two stages. Stage 1 holds CAP_SYS_ADMIN and CAP_SETPCAP only: it moves the
 namespace's PID counter (so pids have the width of a busy host's) and makes `/proc` read-only.
-Stage 2 runs as root with an empty capability bounding set: it places stubs and fake daemons,
+Stage 2 runs as root with an empty capability bounding set: it places stubs, stand-ins
+(rewrite.standins) and fake daemons,
 writes the state's pid and lock files, then runs the status command with the sandbox's stdout and
 stderr. It reports on a third pipe: `@@exit N`, `@@pids ...`, `@@trace LEN` followed by LEN bytes.
-A Prelude's `program` (bash, see rewrite.lsb) replaces that last part: it runs after the state is
+A Prelude's `program` (bash, see rewrite.lsb_steps) replaces that last part: it runs after the state is
 prepared, with the prelude's variables and descriptors, and reports on the same pipe.
 """
 from __future__ import annotations
@@ -224,8 +225,8 @@ if [ "$1" = stage1 ]; then
 fi
 shift
 state=$1 count=$2 fake=$3 pidfile=$4 declared=$5 lockfile=$6 mode=$7 target=$8 trace=$9 stubs=${10}
-program=${11}
-shift 11
+tools=${11} program=${12}
+shift 12
 exec 5>&1 6>&2 >&3 2>&3
 while read -r kind path; do
     [ -n "$path" ] || continue
@@ -236,6 +237,7 @@ while read -r kind path; do
             && printf '#!/bin/sh\necho "$0" >>/tmp/.ha-rewrite-stubs\nexit 0\n' >"$path" && chmod 755 "$path" ;;
     esac || echo "@@note no stub at $path"
 done <<<"$stubs"
+eval "$tools"
 mkdir -p -- "${fake%/*}" && rm -f -- "$fake" && cp /usr/bin/sleep "$fake" && chmod 755 "$fake" \
     || { echo "@@fail cannot place the fake daemon at $fake"; exit 70; }
 pids=()
@@ -296,14 +298,15 @@ class Prelude(NamedTuple):
     trace: str  # none | bash | sh: trace a second, sourced run to locate an early exit
     stubs: str  # "KIND PATH" lines
     command: tuple[str, ...]
-    program: str = ""  # bash run in place of COMMAND and the trace run, COMMAND as its "$@" (rewrite.lsb)
+    program: str = ""  # bash run in place of COMMAND and the trace run, COMMAND as its "$@" (rewrite.lsb_steps)
+    tools: str = ""  # bash placing stand-ins for programs the host lacks (rewrite.standins)
 
 
 def prelude_command(prelude: Prelude, meta_fd: int) -> list[str]:
     return ["/bin/bash", "-c", PRELUDE, PRELUDE_NAME, "stage1", str(meta_fd), str(PID_BASE),
             prelude.state, str(prelude.processes), prelude.fake, prelude.pidfile,
             "yes" if prelude.declared else "no", prelude.lockfile, prelude.mode,
-            prelude.target, prelude.trace, prelude.stubs, prelude.program, *prelude.command]
+            prelude.target, prelude.trace, prelude.stubs, prelude.tools, prelude.program, *prelude.command]
 
 
 class Report(NamedTuple):

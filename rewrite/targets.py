@@ -128,7 +128,8 @@ class _Call(NamedTuple):
 def _status_calls(root: Node, env: Env) -> Iterator[_Call]:
     """The arguments of each `status`, `status_of_proc` and `checkproc` call that names a daemon."""
     for node in walk(root):
-        if node.type != "command" or command_name(node) not in STATUS_COMMANDS:
+        command = _base(command_name(node) or b"") if node.type == "command" else b""
+        if command not in STATUS_COMMANDS:
             continue
         words = [evaluate(a, env) for a in arguments(node)]
         options: dict[bytes, bytes | None] = {}
@@ -138,8 +139,8 @@ def _status_calls(root: Node, env: Env) -> Iterator[_Call]:
         words = [w for w in words if w is None or not w.startswith(b"-")]
         if not words:
             continue
-        name = words[-1] if command_name(node) != b"status_of_proc" or len(words) < 2 else words[1]
-        binary = words[0] if command_name(node) != b"status" else words[-1]
+        name = words[-1] if command != b"status_of_proc" or len(words) < 2 else words[1]
+        binary = words[0] if command != b"status" else words[-1]
         yield _Call(name, binary if binary and binary.startswith(b"/") else None,
                     options.get(b"-p"), options.get(b"-l"))
 
@@ -166,10 +167,33 @@ def infer(data: bytes, script_path: str, daemon: str | None = None, pidfile: str
     candidates = [p for p in [call.binary, call.name, binary_var] + paths
                   if p and p.startswith(b"/") and _base(p) == name]
     binary = next((p for p in candidates if _in_bin(p)), b"/usr/sbin/" + name)
-    pid = (os.fsencode(pidfile) if pidfile else None) or call.pidfile or _first(env, PIDFILE_VARS)
+    pid = (os.fsencode(pidfile) if pidfile else None) or call.pidfile or _first(env, PIDFILE_VARS) \
+        or (None if call.name else _pid_literal(root, env))  # a library status call has its own default
     lock = os.fsencode(lockfile) if lockfile else _lock(call.lockfile, env, root, name)
     return Targets(os.fsdecode(name), os.fsdecode(binary), os.fsdecode(pid or b"/var/run/" + name + b".pid"),
                    os.fsdecode(lock), pid is not None)
+
+
+def _pid_literal(root: Node, env: Env) -> bytes | None:
+    """The first absolute `.pid` path the script spells out (`get_option pid-file "/run/x/x.pid"`)."""
+    for node in walk(root):
+        if node.type in ("word", "string", "raw_string", "concatenation") and b".pid" in text(node):
+            value = evaluate(node, env)
+            if value and value.startswith(b"/") and value.endswith(b".pid") and b" " not in value:
+                return value
+    return None
+
+
+def names_pidfile(data: bytes, script_path: str) -> bool:
+    """Does the script know a pid file: a pid file variable, a `.pid` path, or a library status call
+    (Red Hat's `status NAME` reads /var/run/NAME.pid)? Without one, LSB's status 1 cannot apply."""
+    root = parse(data).root_node
+    env = assignments(root, script_path)
+    if _first(env, PIDFILE_VARS) or any(v.endswith(b".pid") for v in env.values()):
+        return True
+    if any(c.name for c in _status_calls(root, env)):
+        return True
+    return any(node.type in ("word", "string", "concatenation") and b".pid" in text(node) for node in walk(root))
 
 
 def _in_bin(path: bytes) -> bool:
@@ -238,17 +262,20 @@ def stubs(data: bytes, script_path: str, targets: Targets, skip: tuple[str, ...]
     """Stub files for the paths a script tests or sources, so it reaches its status logic.
 
     Left out: state directories (/run, /var/run, /var/lock, /tmp, ...), the pid and lock files,
-    any `functions` library, the paths in SKIP (and below them), relative and directory-like paths.
+    a sourced `functions` library (bound, not stubbed; a tested one is stubbed even in SKIP: `[ -f
+    /etc/init.d/functions ] && . DEPLOY/functions`), the paths in SKIP (and below them), relative and
+    directory-like paths.
     """
     root = parse(data).root_node
     env = assignments(root, script_path)
-    found = list(_tests(root, env)) + [("f", p) for p in _sourced(root, env)]
+    found = [(k, p, False) for k, p in _tests(root, env)] + [("f", p, True) for p in _sourced(root, env)]
     result: dict[str, Stub] = {}
-    for kind, raw in found:
+    for kind, raw, sourced in found:
         path = posixpath.normpath(os.fsdecode(raw))
-        if (not raw.startswith(b"/") or raw.endswith(b"/") or _base(raw) == b"functions"
-                or path in (targets.pidfile, targets.lockfile)
-                or path == targets.binary or _under(path, STATE_DIRS) or _under(path, skip) or path in skip):
+        library = _base(raw) == b"functions"  # tested, not sourced: the system's copy, there on a real host
+        if (not raw.startswith(b"/") or raw.endswith(b"/") or (library and sourced)
+                or path in (targets.pidfile, targets.lockfile) or path == targets.binary
+                or _under(path, STATE_DIRS) or (not library and (_under(path, skip) or path in skip))):
             continue
         if path not in result or kind == "x":
             result[path] = Stub(kind, path)

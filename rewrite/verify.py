@@ -14,13 +14,15 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from rewrite import sandbox
+from rewrite import sandbox, standins
 from rewrite.contract import LRMD_WINDOW, RUNNING, STOPPED, Verdicts, judge, says_running
-from rewrite.parse import line_col, parse
+from rewrite.parse import line_col
 from rewrite.library import Library
 from rewrite.scan import Scan, scan_bytes
 from rewrite.source import SourceError, display, not_a_script_reason, read_source
-from rewrite.targets import STATE_DIRS, Targets, assignments, infer, library_targets, stubs
+from rewrite.targets import STATE_DIRS, Targets, infer, library_targets, stubs
+from rewrite.staging import recorded_source, wrapped_original
+from rewrite.wrapper import is_wrapper
 
 DEPLOY_DIR = "/etc/ha.d/resource.d"
 TIMEOUT = 10.0
@@ -100,6 +102,12 @@ class Plan:
     entries: tuple[tuple[int, int], ...]  # line ranges of the status logic
     hint: str = ""  # why the file may not execute
     subject: str = ""  # the file whose text names the targets: the script, or the original a wrapper runs
+    tools: str = ""  # bash placing the stand-ins the script needs (rewrite.standins)
+    traced: str = ""  # the file the trace re-run sources (a wrapper's original); "": TARGET
+
+    @property
+    def traced_target(self) -> str:
+        return self.traced or self.target
 
     def shown(self) -> str:
         if self.mode == "library":
@@ -168,7 +176,8 @@ def make_plan(path: str, *, daemon: str | None = None, pidfile: str | None = Non
     data = _read(path)
     scan = scan_bytes(path, data)
     deploy_dir = deploy_dir.rstrip("/") or "/"
-    original = _wrapped(data, path) if scan.kind == "none" else None
+    wrapped = wrapped_original(data, path) if scan.kind == "none" or is_wrapper(data) else None
+    original = wrapped[0] if wrapped else None
     if scan.kind == "none" and original is None:
         raise CannotRun("no status operation to run")
     if staged_dir is not None and not _under(os.path.abspath(path), os.path.abspath(staged_dir)):
@@ -182,11 +191,14 @@ def make_plan(path: str, *, daemon: str | None = None, pidfile: str | None = Non
         target = posixpath.join(deploy_dir if original else sandbox.INIT_DIR, os.path.basename(path))
         binds = [(os.path.abspath(path), target)]
     subject, subject_data, subject_target, subject_scan = path, data, target, scan
-    if original is not None:
-        subject, subject_target = original, _in_sandbox(original)
-        subject_data = _read(original)
-        subject_scan = scan_bytes(original, subject_data)
-        binds.append((os.path.abspath(original), subject_target))
+    if wrapped is not None:
+        subject, subject_target = wrapped[0], _in_sandbox(wrapped[1])
+        subject_data = _read(subject)
+        subject_scan = scan_bytes(subject, subject_data)
+        binds.append((os.path.abspath(subject), subject_target))
+    _runnable("", data)
+    if subject != path:
+        _runnable(f"the script it wraps, {subject}, has ", subject_data)
     if scan.kind == "library":
         targets = library_targets(daemon, pidfile, lockfile)
         command = _library_command(path, data, scan, targets, pidfile is not None)
@@ -198,32 +210,54 @@ def make_plan(path: str, *, daemon: str | None = None, pidfile: str | None = Non
         found = tuple(s for s in found if not (sandbox.host_path(s.path).startswith("/usr/")
                                                and os.path.lexists(sandbox.host_path(s.path))))
         stub_text = "".join(f"{s.kind} {s.path}\n" for s in found)
-        command, trace, mode = (target, "status"), "none" if original else _shell(data), "script"
+        command, trace, mode = (target, "status"), _shell(subject_data), "script"
     try:
         sandbox.bwrap()
     except sandbox.SandboxError as exc:
         raise CannotRun(str(exc)) from exc
-    writable = (targets.binary,) + tuple(line.split(" ", 1)[1] for line in stub_text.splitlines())
-    entries = tuple((line_col(data, s.start)[0], line_col(data, s.end)[0]) for s in scan.entries)
+    texts = [data, subject_data] + [_library_text(v, binds) for v in (s.value for s in subject_scan.source_lines)]
+    placed = tuple(p for p in standins.needed(texts) if p.path != targets.binary)
+    stub_text = "".join(line + "\n" for line in stub_text.splitlines()
+                        if line.split(" ", 1)[1] not in {p.path for p in placed})
+    writable = (targets.binary,) + tuple(line.split(" ", 1)[1] for line in stub_text.splitlines()) \
+        + tuple(p.path for p in placed)
+    entries = tuple((line_col(subject_data, s.start)[0], line_col(subject_data, s.end)[0])
+                    for s in subject_scan.entries)  # a wrapper's trace follows its original
     hint = " (CRLF line endings: the kernel looks for an interpreter whose name ends in \\r)" \
         if data.split(b"\n", 1)[0].endswith(b"\r") else ""
     kind = "wrapper" if original else scan.kind
     return Plan(path, kind, targets, sandbox.Layout(tuple(dict.fromkeys(binds)), writable), mode, target,
-                trace, stub_text, command, entries, hint, subject)
+                trace, stub_text, command, entries, hint, subject, standins.installer(placed),
+                subject_target if wrapped is not None else "")
 
 
-def _wrapped(data: bytes, path: str) -> str | None:
-    """The script a `patch` wrapper runs (`original=/etc/init.d/nfs`), when it exists here."""
-    value = assignments(parse(data).root_node, path).get(b"original")
-    if value is None or not value.startswith(b"/") or not os.path.isfile(value):
-        return None
-    return os.fsdecode(value)
+def _library_text(sourced: bytes, binds: list[tuple[str, str]]) -> bytes:
+    """The text of a library a script sources, through the binds (a staged directory too); b"" if none."""
+    path = _in_sandbox(os.fsdecode(sourced))
+    for host, inside in binds:
+        if path == inside or _under(path, inside):
+            found = host if path == inside else os.path.join(host, os.path.relpath(path, inside))
+            try:
+                with open(found, "rb") as f:
+                    return f.read()
+            except OSError:
+                return b""
+    return b""
 
 
 def _in_sandbox(path: str) -> str:
     """Where a host file is bound: its own path, /etc/init.d seen through its symlink."""
     path = posixpath.normpath(os.path.abspath(path))
     return sandbox.INIT_DIR + path[len("/etc/init.d"):] if _under(path, "/etc/init.d") else path
+
+
+def _runnable(whose: str, data: bytes) -> None:
+    """CannotRun for a script no shell can start: a `#!` line ending in CR (a CRLF file)."""
+    first = data.split(b"\n", 1)[0]
+    if first.startswith(b"#!") and first.endswith(b"\r"):
+        interpreter = display(first[2:-1].strip().split(b" ")[0])
+        raise CannotRun(f"{whose or ''}CRLF line endings: it cannot run even unpatched (the kernel looks for "
+                        f"an interpreter named '{interpreter}\\r'); convert it with dos2unix, then patch it")
 
 
 def _read(path: str) -> bytes:
@@ -245,8 +279,8 @@ def _library_binds(path: str, scan: Scan, library: str | None, staged_at: str | 
     """The libraries a script sources, bound at the paths it sources them from.
 
     A library on the host's /usr (Debian's /lib/lsb/init-functions) is there already. Otherwise:
-    --functions for a `functions` library, else the same file name beside the script, else the
-    host's own copy at that path.
+    --functions for a `functions` library, else the same file name beside the script, else beside
+    the original `patch` made it from (DEST's manifest), else the host's own copy at that path.
     """
     binds = []
     for line in scan.source_lines:
@@ -257,7 +291,9 @@ def _library_binds(path: str, scan: Scan, library: str | None, staged_at: str | 
             continue
         name = posixpath.basename(sourced)
         beside = os.path.join(os.path.dirname(os.path.abspath(path)), name)
-        found = next((p for p in ((library if name == "functions" else None), beside, sourced)
+        source = recorded_source(path)
+        by_original = os.path.join(os.path.dirname(source), name) if source else None
+        found = next((p for p in ((library if name == "functions" else None), beside, by_original, sourced)
                       if p and os.path.isfile(p) and os.path.abspath(p) != os.path.abspath(path)), None)
         if found is None:
             hint = "give it with --functions" if name == "functions" else "put a copy beside the script"
@@ -299,7 +335,8 @@ def run_state(plan: Plan, state: str, timeout: float) -> StateResult:
     """Prepare STATE in a fresh sandbox, run the status command, judge what it printed."""
     targets = plan.targets
     prelude = sandbox.Prelude(state, COUNTS.get(state, 0), targets.binary, targets.pidfile, targets.declared,
-                              targets.lockfile, plan.mode, plan.target, plan.trace, plan.stubs, plan.command)
+                              targets.lockfile, plan.mode, plan.traced_target, plan.trace, plan.stubs, plan.command,
+                              tools=plan.tools)
     try:
         done = sandbox.run(lambda fd: sandbox.bwrap_argv(plan.layout, sandbox.prelude_command(prelude, fd)),
                            timeout, marker=b"@@exit ")
@@ -328,7 +365,7 @@ def _problem(plan: Plan, report: sandbox.Report, done: sandbox.Completed, timeou
     if report.stubs_run or missing:
         gaps = [f"{p} (a stub)" for p in report.stubs_run] + [f"{display(m)} (missing)" for m in missing]
         return "runs " + ", ".join(gaps) + ": the sandbox cannot stand in for it, verify on the real host"
-    return early_exit(report.trace, plan.target, plan.entries, report.exit)
+    return early_exit(report.trace, plan.traced_target, plan.entries, report.exit)
 
 
 # bash's words for a program it could not run: `SCRIPT: line 98: /usr/sbin/rndc: No such file or directory`.

@@ -85,6 +85,8 @@ def text_report(reports: Sequence[ScriptReport], checklists: Sequence[lsb.LsbRep
 
 
 def check_word(check: lsb.CheckResult) -> str:
+    if check.skipped:
+        return "skipped"
     if check.problem:
         return "no verdict"
     return "ok" if check.ok else "WRONG"
@@ -105,8 +107,9 @@ def lsb_view(report: lsb.LsbReport) -> dict[str, Any]:
         rows.append({"check": check.check, "expected": lsb.codes_text(check.expected), "got": got,
                      "ok": check_word(check), "stdout": shown})
     notes = [f"{c.check}: {'; '.join(c.why)}" for c in report.checks if not c.problem and not c.ok]
+    notes += [f"{c.check}: skipped: {c.skipped}" for c in report.checks if c.skipped]
     no_verdict = [(c.check, c.problem) for c in report.checks if c.problem]
-    if len(no_verdict) == len(report.checks) > 1 and len({p for _, p in no_verdict}) == 1:
+    if len(no_verdict) == len(report.applied) > 1 and len({p for _, p in no_verdict}) == 1:
         notes.append(f"every check: {no_verdict[0][1]}")
     else:
         notes += [f"{check}: {problem}" for check, problem in no_verdict]
@@ -146,7 +149,7 @@ def check_record(check: lsb.CheckResult) -> dict[str, Any]:
     first = check.steps[0] if check.steps else None
     return {"check": check.check, "expected": list(check.expected), "exit": check.exit, "ok": check.ok,
             "stdout": display(check.stdout), "stderr": display(first.stderr) if first else "",
-            "problem": check.problem, "why": list(check.why), "pids": list(check.pids),
+            "problem": check.problem, "skipped": check.skipped, "why": list(check.why), "pids": list(check.pids),
             "notes": list(check.notes), "steps": [step_record(s) for s in check.steps]}
 
 

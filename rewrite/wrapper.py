@@ -1,12 +1,17 @@
 """Wrappers for scripts whose status text no edit can fix: status from the original's exit code."""
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Sequence
 
+from tree_sitter import Node
+
 from rewrite import __version__
 from rewrite.jinja import environment
+from rewrite.parse import parse, text, unquote, walk
 from rewrite.scan import Output
+from rewrite.targets import infer
 
 LSB_CODES = range(0, 5)
 
@@ -26,12 +31,64 @@ def lsb_refusal(outputs: Sequence[Output]) -> str | None:
     return None
 
 
-def render_wrapper(original: str, reason: str, word: bytes, lsb: bool = False) -> bytes:
+def render_wrapper(original: str, reason: str, word: bytes, lsb: bool = False, source: bytes = b"") -> bytes:
     """The wrapper script for ORIGINAL (its absolute path where it will be deployed).
 
     LSB: judge the original's status by its words and make start and stop idempotent
-    (wrapper-lsb.sh.j2), for scripts whose exit codes no edit can make LSB-correct.
+    (wrapper-lsb.sh.j2), for scripts whose exit codes no edit can make LSB-correct. SOURCE, the
+    original's text, tells an LSB wrapper the actions its dispatch names (any other exits 2,
+    "invalid argument") and the pid file it names (a stale one makes status 1).
     """
     template = environment().get_template("wrapper-lsb.sh.j2" if lsb else "wrapper.sh.j2")
+    actions = dispatch_actions(source) if lsb and source else None
+    targets = infer(source, original) if lsb and source else None
+    pidfile = targets.pidfile if targets is not None and targets.declared else ""
     return template.render(original=original, original_quoted=shlex.quote(original), reason=reason,
-                           word=word.decode(), version=__version__).encode()
+                           word=word.decode(), version=__version__, actions=actions or (),
+                           pidfile_quoted=shlex.quote(pidfile) if pidfile else "").encode()
+
+
+_LITERAL = re.compile(rb"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+def dispatch_actions(data: bytes) -> tuple[str, ...] | None:
+    """The actions the top-level `case "$1"` names (`start`, `condrestart`...), with its catch-all
+    `*)`; None when there is no such dispatch or a pattern is not a plain word (`st*`, `$X`)."""
+    for node in walk(parse(data).root_node):
+        value = node.child_by_field_name("value") if node.type == "case_statement" else None
+        if value is None or text(value).strip(b'"') not in (b"$1", b"${1}") or _in_function(node):
+            continue
+        actions: list[str] = []
+        for item in (c for c in node.named_children if c.type == "case_item"):
+            for child in item.children:
+                if child.type == ")":
+                    break
+                if not child.is_named:
+                    continue
+                word = unquote(child) or text(child)
+                if word == b"*":
+                    continue
+                if not _LITERAL.fullmatch(word):
+                    return None
+                actions.append(word.decode())
+        return tuple(dict.fromkeys(actions)) or None
+    return None
+
+
+def _in_function(node: Node) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent.type == "function_definition":
+            return True
+        parent = parent.parent
+    return False
+
+
+HEADER = b"written by ha-rewrite "  # on the wrapper's second line (both templates)
+
+
+def is_wrapper(data: bytes) -> bool:
+    """A wrapper `patch` wrote: its header comment says so and it names its `original=`."""
+    head = data.split(b"\n", 3)[:3]
+    return len(head) > 1 and head[1].startswith(b"# Heartbeat wrapper") and HEADER in head[1] \
+        and b"\noriginal=" in data

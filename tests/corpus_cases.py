@@ -13,6 +13,8 @@ OPTIONS: dict[str, list[str]] = {
     # rc.status needs no patch, so no copy lands beside the patched scripts: name the original
     "suse": ["--rc-status", "corpus/input/suse/rc.status"],
 }
+# patch only: start and stop fail in ways no edit of the status path can fix, so LSB-mode wrappers
+PATCH_OPTIONS: dict[str, list[str]] = {"lsb-wrapper": ["--lsb-wrapper"]}
 
 
 def families() -> list[str]:
@@ -30,4 +32,5 @@ def scan_args(family: str) -> list[str]:
 
 def patch_args(family: str, dest: Path) -> list[str]:
     """Wrappers run their original where it will be deployed: /etc/init.d, not this checkout."""
-    return ["patch", "--dest", str(dest), "--original-dir", "/etc/init.d", *OPTIONS.get(family, []), *inputs(family)]
+    return ["patch", "--dest", str(dest), "--original-dir", "/etc/init.d", *OPTIONS.get(family, []),
+            *PATCH_OPTIONS.get(family, []), *inputs(family)]

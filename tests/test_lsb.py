@@ -86,15 +86,6 @@ def _variant(directory: Path, name: str) -> str:
                                                                  .replace("}}", "}") for k, v in arms.items()}))
 
 
-def _fixed_library(directory: Path) -> None:
-    """The corpus 2010 library's daemon() lacks RHEL 6's `--pidfile=FILE` form, which its httpd uses."""
-    text = LIB2010.read_text()
-    arm = "\t    --pidfile)\n\t\t   pid_file=$2; shift 2\n\t\t   ;;\n"
-    assert arm in text
-    equals = "\t    --pidfile=?*)\n\t\t   pid_file=${1#--pidfile=}; shift\n\t\t   ;;\n"
-    (directory / "functions").write_text(text.replace(arm, arm + equals))
-
-
 @pytest.fixture(scope="module")
 def checked(tmp_path_factory) -> dict[str, LsbReport]:
     """Every script of this module, checked in one run: all their checks side by side."""
@@ -103,10 +94,6 @@ def checked(tmp_path_factory) -> dict[str, LsbReport]:
     directory = tmp_path_factory.mktemp("lsb")
     paths = {name: _variant(directory, name) for name in VARIANTS}
     paths["early"] = _write(directory, "early", EARLY)
-    fixed = directory / "fixed"
-    fixed.mkdir()
-    _fixed_library(fixed)
-    paths["httpd-fixed"] = _write(fixed, "httpd", (REPO / INPUT / "redhat-2010" / "httpd").read_text())
     for name in ("redhat-2010/httpd", "handmade/myapp") + (("debian/nginx",) if SSD else ()):
         paths[name] = str(REPO / INPUT / name)
     reports = run_checklist(list(paths.values()))
@@ -122,6 +109,7 @@ def _wrong(report: LsbReport) -> dict[str, tuple[tuple[int, ...], tuple[int | No
 
 
 EXIT_0_FOR_3 = ("exit 0, LSB specifies 3",)
+NO_PIDFILE = "the script names no pid file: LSB's status 1 (dead, pid file exists) cannot apply"
 
 
 @needs_bwrap
@@ -190,25 +178,19 @@ def test_a_fake_daemon_replaces_a_program_the_host_has(tmp_path):
 def test_early_exit_for_a_missing_binary_is_reported_not_judged(checked):
     report = checked["early"]
     assert report.code == 2
-    assert {c.problem for c in report.checks} == {"exits 5 at line 3: /opt/hr/sbin/hr-engine missing"}
-    assert all(not c.ok and c.exit == 5 for c in report.checks)
+    assert {c.problem for c in report.applied} == {"exits 5 at line 3: /opt/hr/sbin/hr-engine missing"}
+    assert all(not c.ok and c.exit == 5 for c in report.applied)
+    assert [(c.check, c.skipped) for c in report.checks if c.skipped] == [("status-dead-pidfile", NO_PIDFILE)]
     assert lsb.problems(report) == [f"{report.path}: lsb: exits 5 at line 3: /opt/hr/sbin/hr-engine missing "
                                     "(every check)"]
 
 
 @needs_bwrap
 def test_redhat_httpd_daemon_and_killproc(checked):
-    # The corpus library's daemon() knows `--pidfile FILE` only; httpd calls `daemon --pidfile=FILE`.
+    """httpd calls RHEL 6's `daemon --pidfile=FILE`; killproc stops the fake through its pid file."""
     original = checked["redhat-2010/httpd"]
-    assert _wrong(original) == {
-        "start-stopped": ((0,), (1, 3), ("exit 1, LSB specifies 0", "no fake daemon is running after it")),
-        "restart": ((0,), (1, 3), ("exit 1, LSB specifies 0", "no fake daemon is running after it")),
-    }
-    start = {c.check: c for c in original.checks}["start-stopped"]
-    assert start.stdout.startswith(b"Starting httpd: Usage: daemon [+/-nice]")
-    fixed = checked["httpd-fixed"]
-    assert _wrong(fixed) == {}
-    checks = {c.check: c for c in fixed.checks}
+    assert _wrong(original) == {}
+    checks = {c.check: c for c in original.checks}
     assert b"  OK  " in checks["start-stopped"].stdout and len(checks["start-stopped"].steps[0].alive) == 1
     assert checks["stop-running"].stdout.startswith(b"Stopping httpd: ") and checks["stop-running"].pids
     assert re.fullmatch(rb"httpd \(pid +\d+\) is running\.\.\.\n", checks["status-running"].stdout)
@@ -363,3 +345,21 @@ def test_the_deadline_moves_on_each_marker(tmp_path):
     done = sandbox.run(argv, 0.5, marker=b"@@step ")
     assert not done.timed_out and done.meta.count(b"@@step ") == 3
     assert sandbox.run(argv, 0.5).timed_out  # without the marker: 0.9 s is past 0.5 s
+
+
+@needs_bwrap
+def test_a_check_that_cannot_apply_is_skipped_in_text_and_json(tmp_path, capsys):
+    script = _write(tmp_path, "nopid", '#!/bin/sh\ncase "$1" in\n'
+                                       '  start) pidof nopid >/dev/null || /usr/sbin/nopid ;;\n'
+                                       '  stop) pkill -f ^/usr/sbin/nopid; sleep 0.2; exit 0 ;;\n'
+                                       '  status) pidof nopid >/dev/null && { echo running; exit 0; }\n'
+                                       '    echo stopped; exit 3 ;;\n'
+                                       '  restart) "$0" stop; sleep 0.2; "$0" start ;;\n  *) exit 2 ;;\nesac\n')
+    assert main(["verify", "--lsb", script]) == 0
+    out = capsys.readouterr().out
+    assert "   status-dead-pidfile  1         -             skipped\n" in out
+    assert f"   status-dead-pidfile: skipped: {NO_PIDFILE}\n" in out
+    assert main(["verify", "--lsb", "--format", "json", script]) == 0
+    (entry,) = json.loads(capsys.readouterr().out)["scripts"]
+    skipped = next(c for c in entry["lsb"] if c["check"] == "status-dead-pidfile")
+    assert (skipped["ok"], skipped["skipped"], skipped["exit"], skipped["steps"]) == (True, NO_PIDFILE, None, [])

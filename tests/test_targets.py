@@ -152,3 +152,21 @@ X=$(date)
 """
     targets = infer(script, INIT + "qd")
     assert stubs(script, INIT + "qd", targets) == (Stub("d", "/var/lib/qd"),)
+
+
+@pytest.mark.parametrize(("script", "named"), [
+    pytest.param(b"PIDFILE=/run/x.pid\n", True, id="a pid file variable"),
+    pytest.param(b'get_option pid-file "/var/run/x/x.pid"\n', True, id="a spelled-out .pid path"),
+    pytest.param(b"status httpd\n", True, id="a library status call: its default pid file"),
+    pytest.param(b"pidof warmerd >/dev/null && echo running\n# no x.pid here\n", False, id="pidof and a comment"),
+])
+def test_names_pidfile(script, named):
+    from rewrite.targets import names_pidfile
+    assert names_pidfile(script, "/etc/init.d/x") is named
+
+
+def test_a_spelled_out_pid_path_is_the_pid_file_without_a_library_status_call():
+    mysql = infer(b'get_option mysqld_safe pid-file "/var/run/mysqld/mysqld.pid"\nprog=MySQL\n', "/x")
+    assert (mysql.pidfile, mysql.declared) == ("/var/run/mysqld/mysqld.pid", True)
+    library = infer(b'rm -f /var/run/httpd.pid\nstatus httpd\n', "/x")
+    assert (library.pidfile, library.declared) == ("/var/run/httpd.pid", False)  # the library's default

@@ -205,11 +205,17 @@ def test_programs_the_sandbox_lacks_or_stubs_give_no_verdict(tmp_path):
         "runs /usr/sbin/hr-ctl (a stub): the sandbox cannot stand in for it, verify on the real host"}
 
 
-def test_crlf_script_cannot_be_executed():
-    report = verify_script(str(REPO / INPUT / "redhat-2010" / "memcached"))
-    assert report.code == 2
-    problem = report.states[0].problem
-    assert problem.startswith("/etc/rc.d/init.d/memcached: cannot execute") and "CRLF" in problem
+CRLF = ("CRLF line endings: it cannot run even unpatched (the kernel looks for an interpreter named "
+        "'/bin/sh\\r'); convert it with dos2unix, then patch it")
+
+
+def test_crlf_script_cannot_be_executed(capsys):
+    """Not a pass and not a wrong verdict: bash never starts, so there is nothing to judge."""
+    script = str(REPO / INPUT / "redhat-2010" / "memcached")
+    report = verify_script(script)
+    assert (report.code, report.error, report.states) == (2, CRLF, ())
+    assert main(["verify", "--lsb", script]) == 2
+    assert capsys.readouterr().err == f"{script}: cannot verify: {CRLF}\n"
 
 
 def test_lsb_code_differences_are_noted(capsys):
@@ -361,3 +367,19 @@ def test_a_custom_deploy_dir(tmp_path):
     report = verify_script(str(stage / "httpd"), deploy_dir="/opt/ha", states=["running-9"])
     assert report.command == "/opt/ha/httpd status"
     assert report.states[0].stdout == b"running\n" and report.code == 0
+
+
+def test_a_wrapper_runs_the_original_its_manifest_names(tmp_path):
+    """`patch --original-dir` names where the original will live; this host may hold another script
+    there (or none): the manifest says which file was wrapped, and that one is bound in its place."""
+    body = ('#!/bin/sh\ncase "$1" in\n  status) echo "{} is {}"; exit {} ;;\n  *) exit 2 ;;\nesac\n')
+    original = _script(tmp_path, "listd", body.format("listd", "not running", 3).replace("not running", "stopped"))
+    decoy_dir = tmp_path / "deployed"
+    decoy_dir.mkdir()
+    _script(decoy_dir, "listd", body.format("listd", "running", 0))  # another script at the deploy path
+    for where in (str(decoy_dir), "/nonexistent/init.d"):
+        dest = tmp_path / ("D" + str(len(where)))
+        assert main(["patch", "--lsb-wrapper", "--original-dir", where, "--dest", str(dest), original]) == 0
+        report = verify_script(str(dest / "listd"), states=["stopped"])
+        assert report.kind == "wrapper" and report.code == 0, failures(report)
+        assert report.states[0].stdout == b"stopped\n" and report.states[0].exit == 3

@@ -224,3 +224,37 @@ def test_lsb_wrapper_rescans_compliant_and_passes_sh_n(lsb_wrapped, capsys):
     wrapper, _ = lsb_wrapped
     subprocess.run(["sh", "-n", str(wrapper)], check=True)
     assert main(["scan", str(wrapper)]) == 0
+
+
+OLD_STYLE = b"""#!/bin/sh
+PIDFILE=/var/run/oldd.pid
+case "$1" in
+  start|stop) echo "$1: $*" >> "$CALLS" ;;
+  status) [ -f $PIDFILE ] && kill -0 $(cat $PIDFILE) 2>/dev/null && { echo "oldd is running"; exit 0; }
+    echo "oldd is stopped"; exit 3 ;;
+  reload) echo reloaded ;;
+  *) echo "Usage: $0 {start|stop|status|reload}"; exit 1 ;;
+esac
+"""
+
+
+def test_lsb_wrapper_learns_actions_and_pid_file_from_the_original(tmp_path):
+    original = _script(tmp_path / "oldd", OLD_STYLE.replace(b"/var/run", str(tmp_path).encode()))
+    assert main(["patch", "--lsb-wrapper", "--dest", str(tmp_path / "D"), str(original)]) == 0  # compliant
+    wrapper, calls = tmp_path / "D" / "oldd", tmp_path / "calls"
+    assert f"\npidfile={tmp_path}/oldd.pid\n".encode() in wrapper.read_bytes()
+    assert _run(wrapper, calls, ["reload"]) == (b"reloaded\n", 0)  # an action it names: passed on
+    assert _run(wrapper, calls, ["frobnicate"]) == (f"Usage: {original} {{start|stop|status|reload}}\n".encode(), 2)
+    assert _run(wrapper, calls, ["status"]) == (b"stopped\n", 3)
+    (tmp_path / "oldd.pid").write_text("999999999\n")  # no such process: stale
+    assert _run(wrapper, calls, ["status"]) == (b"stopped\n", 1)
+
+
+@pytest.mark.parametrize(("source", "actions"), (
+    pytest.param(b'case "$1" in start) ;; "stop") ;; st*|x) ;; esac\n', None, id="a glob: not sure"),
+    pytest.param(b'case "$1" in start|stop) ;; status) ;; *) ;; esac\n', ("start", "stop", "status"), id="plain"),
+    pytest.param(b'f() { case "$1" in a) ;; esac; }\ncase "$2" in b) ;; esac\n', None, id="no dispatch on $1"),
+))
+def test_dispatch_actions(source, actions):
+    from rewrite.wrapper import dispatch_actions
+    assert dispatch_actions(source) == actions

@@ -1,0 +1,183 @@
+"""The checklist's in-sandbox half (rewrite.lsb runs it): the fake daemon, the steps, the report.
+
+PROGRAM runs in the sandbox after rewrite.sandbox's prelude prepared the base state; it places the
+FAKE DAEMON at the binary the script starts, starts it for a `running` check, runs each action of the
+check with the script and reports each step on the report pipe; parse_steps reads that report.
+"""
+from __future__ import annotations
+
+import os
+from typing import NamedTuple
+
+from rewrite.source import display
+
+
+class RawStep(NamedTuple):
+    exit: int
+    stdout: bytes
+    stderr: bytes
+    alive: tuple[int, ...]
+    stubs_run: tuple[str, ...]
+    control: str = ""  # `PATH VERB`: the fake daemon run as a control program
+
+
+def parse_steps(meta: bytes) -> tuple[list[RawStep], dict[str, bytes]]:
+    """The program's report after `@@lsb`: `@@step N RC`, `@@out LEN`+bytes, `@@err LEN`+bytes,
+    `@@alive PIDS`, `@@stubs PATHS` per step, then `@@trace ACTION LEN`+bytes per action."""
+    steps: list[RawStep] = []
+    traces: dict[str, bytes] = {}
+    rest = meta
+    while rest:
+        line, _, rest = rest.partition(b"\n")
+        words = line.split(b" ")
+        key, args = words[0], words[1:]
+        if key in (b"@@out", b"@@err", b"@@trace") and args and args[-1].isdigit():
+            size = int(args[-1])
+            payload, rest = rest[:size], rest[size:]
+            if key == b"@@trace" and len(args) == 2:
+                traces[os.fsdecode(args[0])] = payload
+            elif steps and key == b"@@out":
+                steps[-1] = steps[-1]._replace(stdout=payload)
+            elif steps:
+                steps[-1] = steps[-1]._replace(stderr=payload)
+        elif key == b"@@step" and len(args) == 2 and args[1].isdigit():
+            steps.append(RawStep(int(args[1]), b"", b"", (), ()))
+        elif key == b"@@alive" and steps:
+            steps[-1] = steps[-1]._replace(alive=tuple(int(p) for p in args if p.isdigit()))
+        elif key == b"@@stubs" and steps:
+            steps[-1] = steps[-1]._replace(stubs_run=tuple(os.fsdecode(p) for p in args if p))
+        elif key == b"@@control" and steps:
+            steps[-1] = steps[-1]._replace(control=display(b" ".join(args)))
+    return steps, traces
+
+
+# Runs in the sandbox after the prelude prepared the base state (rewrite.sandbox: $fake holds a copy
+# of sleep, $pidfile names a dead pid for dead-pidfile), with "$@" = STATE FOREGROUND TRACED ACTION... (TRACED: the file the trace re-run sources)
+PROGRAM = r"""
+lsb_state=$1 fg=$2 source_traced=$3; shift 3
+hr=/.ha-rewrite
+dflt=; env --default-signal true 2>/dev/null && dflt="env --default-signal"
+mkdir -p "$hr" && cp /usr/bin/sleep "$hr/sleeper" && chmod 755 "$hr/sleeper" \
+    || { echo "@@fail cannot prepare the fake daemon"; exit 70; }
+{ printf 'fake=%q pidfile=%q fg=%q dflt=%q hr=%q\n' "$fake" "$pidfile" "$fg" "$dflt" "$hr"; cat <<'LIB'
+name=${fake##*/}
+mine() {  # was process $1 executed from $fake (replaced since: "(deleted)")?
+    local exe
+    exe=$(readlink "/proc/$1/exe" 2>/dev/null) && { [ "$exe" = "$fake" ] || [ "$exe" = "$fake (deleted)" ]; }
+}
+fakes() { local p out=; for p in /proc/[0-9]*; do mine "${p#/proc/}" && out+=" ${p#/proc/}"; done; echo $out; }
+place() { cp -- "$1" "$fake.hr$$" && chmod 755 "$fake.hr$$" && mv -f -- "$fake.hr$$" "$fake"; }
+launch() {  # $fake run by the script: a daemon that forks, or (fg=yes) one the script puts in the background
+    local args=("$@") p i
+    case $1 in  # run as a control program (`daemonctl stop`): the fake cannot stand in for that
+        start|stop|status|restart|reload|force-reload|graceful|condrestart|try-restart|fullstatus)
+            echo "$fake $1" >>/tmp/.ha-rewrite-control; exit 0 ;;
+    esac
+    for ((i = 0; i < ${#args[@]}; i++)); do
+        case ${args[i]} in  # a configuration test, a version query: answered, nothing started
+            -t|-T|-tt|--test|--check|--configtest|--config-test|configtest|-configtest) exit 0 ;;
+            -c) case ${args[i + 1]-} in ""|-*) exit 0 ;; esac ;;  # haproxy -c -f F; not nginx -c FILE
+            -v|-V|--version|-version|version) echo "$name (a fake daemon: ha-rewrite verify --lsb)"; exit 0 ;;
+        esac
+    done
+    for p in $(fakes); do
+        echo "$name: already running (pid $p): address already in use" >&2; exit 1
+    done
+    place "$hr/sleeper" || exit 1
+    if [ "$fg" = yes ]; then
+        HR_PARENT=$$ setsid -f /bin/bash -c '. /.ha-rewrite/lib; settle' </dev/null >/dev/null 2>&1 3>&-
+        exec $dflt "$fake" infinity
+    fi
+    setsid -f /bin/bash -c '. /.ha-rewrite/lib; guard' </dev/null >/dev/null 2>&1 3>&-
+    for ((i = 0; i < 500; i++)); do
+        read -r p 2>/dev/null <"$pidfile" && mine "$p" && exit 0
+        sleep 0.01
+    done
+    echo "$name: did not start" >&2; exit 1
+}
+settle() {  # once $HR_PARENT runs from $fake: the launcher back in place, the pid file written
+    local i
+    for ((i = 0; i < 500; i++)); do mine "$HR_PARENT" && break; sleep 0.01; done
+    place "$hr/launcher"
+    mine "$HR_PARENT" && mkdir -p -- "${pidfile%/*}" && printf '%s\n' "$HR_PARENT" >"$pidfile"
+}
+settled() {  # wait (2 s at most) until only fake daemons and their guards remain besides the prelude
+    local i p s ppid busy
+    for ((i = 0; i < 200; i++)); do
+        busy=
+        for p in /proc/[0-9]*; do
+            p=${p#/proc/}
+            { [ "$p" = 1 ] || [ "$p" = $$ ] || mine "$p"; } && continue
+            if [ -e "$hr/guard.$p" ]; then  # a guard whose daemon died is still cleaning up
+                read -r s 2>/dev/null <"$hr/guard.$p" && mine "$s" && continue
+            fi
+            read -r _ _ _ ppid _ 2>/dev/null <"/proc/$p/stat" || continue
+            [ "$ppid" = $$ ] && continue  # the prelude's own command substitutions
+            busy=$p; break
+        done
+        [ -z "$busy" ] && return
+        sleep 0.01
+    done
+}
+guard() {  # the daemon's parent: starts it, writes its pid; a catchable signal removes the pid file
+    local pid rc p i
+    $dflt "$fake" infinity </dev/null >/dev/null 2>&1 &
+    pid=$!
+    for ((i = 0; i < 500; i++)); do mine "$pid" && break; sleep 0.01; done
+    place "$hr/launcher"
+    mkdir -p -- "${pidfile%/*}" && printf '%s\n' "$pid" >"$pidfile"
+    echo "$pid" >"$hr/guard.$BASHPID"
+    wait "$pid"; rc=$?
+    if [ "$rc" -gt 128 ] && [ "$rc" -ne 137 ] && read -r p 2>/dev/null <"$pidfile" && [ "$p" = "$pid" ]; then
+        rm -f -- "$pidfile"
+    fi
+    rm -f "$hr/guard.$BASHPID"
+}
+LIB
+} >"$hr/lib"
+cat >"$hr/launcher" <<'LAUNCHER'
+#!/bin/bash
+# A fake daemon put here by ha-rewrite verify --lsb, in the sandbox only.
+. /.ha-rewrite/lib
+launch "$@"
+LAUNCHER
+. "$hr/lib"
+place "$hr/launcher" || { echo "@@fail cannot place the fake daemon at $fake"; exit 70; }
+if [ "$lsb_state" = running ]; then
+    setsid -f "$fake" </dev/null >/dev/null 2>&1 3>&- 5>&- 6>&-
+    for ((i = 0; i < 500; i++)); do [ -n "$(fakes)" ] && break; sleep 0.01; done
+    settled
+    p=$(fakes); [ -n "$p" ] || { echo "@@fail the fake daemon did not start"; exit 70; }
+    mkdir -p -- "${pidfile%/*}" "${lockfile%/*}" && : >"$lockfile"
+    [ -s "$pidfile" ] || printf '%s\n' "${p%% *}" >"$pidfile"
+    echo "@@pids $p"
+fi
+echo "@@lsb"
+n=0
+for action; do
+    rm -f /tmp/.ha-rewrite-stubs /tmp/.ha-rewrite-control
+    "$target" "$action" </dev/null >"/tmp/.ha-rewrite-out.$n" 2>"/tmp/.ha-rewrite-err.$n" 3>&- 5>&- 6>&-
+    rc=$?
+    settled
+    echo "@@step $n $rc"
+    echo "@@out $(wc -c <"/tmp/.ha-rewrite-out.$n")"; cat "/tmp/.ha-rewrite-out.$n"
+    echo "@@err $(wc -c <"/tmp/.ha-rewrite-err.$n")"; cat "/tmp/.ha-rewrite-err.$n"
+    echo "@@alive $(fakes)"
+    [ -s /tmp/.ha-rewrite-stubs ] && echo "@@stubs" $(sort -u /tmp/.ha-rewrite-stubs)
+    [ -s /tmp/.ha-rewrite-control ] && echo "@@control $(head -n 1 /tmp/.ha-rewrite-control)"
+    n=$((n + 1))
+done
+if [ "$trace" != none ]; then  # a traced, sourced re-run per action: did it reach its case arm?
+    posix=; [ "$trace" = sh ] && posix="-o posix"
+    declare -A traced=()
+    for action; do
+        [ -n "${traced[$action]}" ] && continue
+        traced[$action]=1
+        rm -f /tmp/.ha-rewrite-trace
+        /bin/bash $posix -c 'exec 9>/tmp/.ha-rewrite-trace; BASH_XTRACEFD=9; PS4="+\${BASH_SOURCE}:\${LINENO}: "
+            set -x; . "$0" "$@"' "$source_traced" "$action" </dev/null >/dev/null 2>&1 3>&- 5>&- 6>&-
+        echo "@@step trace"
+        echo "@@trace $action $(wc -c </tmp/.ha-rewrite-trace)"; cat /tmp/.ha-rewrite-trace
+    done
+fi
+"""
