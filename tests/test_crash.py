@@ -1,4 +1,4 @@
-"""Crash safety: SIGKILL `patch` at several moments of a large batch.
+"""Crash safety: SIGKILL `patch` and `apply` at several moments of a large batch.
 
 Every output must be the old complete file or the new complete file, the manifest must name the
 bytes on disk (as the recorded output or the one being replaced), and a re-run completes the job.
@@ -53,16 +53,19 @@ def stages(tmp_path_factory):
     assert main(["patch", "--dest", str(root / "old"), *paths]) == 1
     _sources(root / "in", b"version 2")
     assert main(["patch", "--dest", str(root / "new"), *paths]) == 1
+    assert main(["diff", *paths, "-o", str(root / "review.patch")]) == 1  # the reviewed series of version 2
     return root, paths
 
 
+@pytest.mark.parametrize("command", ("patch", "apply"))
 @pytest.mark.parametrize("delay", (0.0, 0.15, 0.3, 0.5, 0.8, 1.2))
-def test_sigkill_leaves_old_or_new_and_rerun_completes(stages, tmp_path, delay, capsys):
+def test_sigkill_leaves_old_or_new_and_rerun_completes(stages, tmp_path, command, delay, capsys):
     root, paths = stages
     old, new = _outputs(root / "old"), _outputs(root / "new")
     dest = tmp_path / "D"
     shutil.copytree(root / "old", dest)
-    run = subprocess.Popen([sys.executable, "-m", "rewrite.cli", "patch", "--dest", str(dest), *paths],
+    args = ["--dest", str(dest), *paths] if command == "patch" else ["--dest", str(dest), str(root / "review.patch")]
+    run = subprocess.Popen([sys.executable, "-m", "rewrite.cli", command, *args],
                            cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(delay)
@@ -81,7 +84,7 @@ def test_sigkill_leaves_old_or_new_and_rerun_completes(stages, tmp_path, delay, 
     states = {line.rsplit(": ", 1)[1] for line in capsys.readouterr().out.splitlines()}
     assert states <= {"ok", "interrupted", "source changed"}
 
-    assert main(["patch", "--dest", str(dest), *paths]) in (0, 1)
+    assert main([command, *args]) in (0, 1)
     assert _outputs(dest) == new
     assert not list(dest.glob(".*.tmp"))
     capsys.readouterr()
