@@ -3,7 +3,7 @@
 With `--lsb`, also the LSB checklist (rewrite.lsb) on each script. Exit codes: 0 every verdict
 right (and every check passed), 1 a wrong verdict or a failed check, 2 a script could not be run (or
 a state or check gave no verdict: a hang, an early exit, a program the sandbox lacks). Problems go
-to stderr, one line each.
+to stderr, one line each. `patch --verify [--lsb]` runs the same code on what it wrote (verify_written).
 """
 from __future__ import annotations
 
