@@ -31,8 +31,7 @@ from rewrite.review import ReviewError, colorize, parse_series
 from rewrite.report import (FileSummary, batch_summary, json_report, render_report, report_format, summary,
                             text_report)
 from rewrite.transform import Settings
-from rewrite.verify import failures, verify_many
-from rewrite.verify_command import verify
+from rewrite.verify_command import verify, verify_written
 
 DEPLOY_DIR = "/etc/ha.d/resource.d"
 
@@ -157,12 +156,15 @@ def scan(ctx: click.Context, paths: tuple[str, ...], deploy_dir: str, word: str,
 @click.option("-i", "--interactive", is_flag=True, help="Show each file's diff and ask: y apply, n skip, q quit.")
 @click.option("--verify", "check_outputs", is_flag=True,
               help="Run every written file's status in the verify sandbox; report those still judged wrong.")
+@click.option("--lsb", "checklist", is_flag=True,
+              help="With --verify: also run the LSB checklist (verify --lsb) on every written script; report "
+                   "each check that fails.")
 @_wrapping
 @_batch
 @click.pass_context
 def patch(ctx: click.Context, paths: tuple[str, ...], dest: str, deploy_dir: str, word: str, dry_run: bool,
-          force: bool, backup: bool, interactive: bool, check_outputs: bool, original_dir: str | None,
-          trust_exit_codes: bool, lsb_wrapper: bool) -> None:
+          force: bool, backup: bool, interactive: bool, check_outputs: bool, checklist: bool,
+          original_dir: str | None, trust_exit_codes: bool, lsb_wrapper: bool) -> None:
     """Write patched copies of init scripts (and the functions library) plus their diffs into DEST.
 
     Inputs are never modified. With --functions and no PATHS, only the library is patched. An output
@@ -171,6 +173,8 @@ def patch(ctx: click.Context, paths: tuple[str, ...], dest: str, deploy_dir: str
     alone = tuple(ctx.meta.get("libraries", {}).values())
     if not paths and not alone:
         raise click.UsageError("give script paths, or --functions FILE to patch the library alone")
+    if checklist and not check_outputs:
+        raise click.UsageError("--lsb runs the LSB checklist on what --verify runs: give --verify too")
     settings = Settings(word.encode(), deploy_dir, trust_exit_codes, original_dir, lsb_wrapper)
     run = _run(ctx, paths or alone, settings, KEEP_WRITABLE)
     todo = _planned(ctx, run, dest)
@@ -181,7 +185,7 @@ def patch(ctx: click.Context, paths: tuple[str, ...], dest: str, deploy_dir: str
     if interactive:
         todo = _choose(todo)
     refused = _deploy(ctx, Path(dest), todo, force, backup)
-    verified = _verify_outputs(Path(dest), todo, deploy_dir) if check_outputs else 0
+    verified = _verify_outputs(Path(dest), todo, deploy_dir, checklist) if check_outputs else 0
     _finish(ctx, run, written=not (interactive or refused))
     ctx.exit(max(batch_exit_code(run.summaries), 2 if refused else 0, verified))
 
@@ -334,16 +338,11 @@ def _choose(todo: Sequence[Planned]) -> list[Planned]:
     return chosen
 
 
-def _verify_outputs(dest: Path, todo: Sequence[Planned], deploy_dir: str) -> int:
-    """`patch --verify`: each written file's status in the sandbox; the worst verify exit code."""
-    reports = verify_many([str(dest / item.name) for item in todo], deploy_dir=deploy_dir, staged_dir=str(dest))
-    for report in reports:
-        for line in failures(report):
-            click.echo(line, err=True)
-    bad = sum(report.code != 0 for report in reports)
-    click.echo(f"Verified {len(reports)} file{'s' if len(reports) != 1 else ''}: "
-               f"{len(reports) - bad} right in every state, {bad} not", err=True)
-    return max((report.code for report in reports), default=0)
+def _verify_outputs(dest: Path, todo: Sequence[Planned], deploy_dir: str, checklist: bool) -> int:
+    """`patch --verify [--lsb]`: each written file's status in the sandbox (and each script's LSB
+    checklist); the worst exit code."""
+    return verify_written([str(dest / item.name) for item in todo], checklist, deploy_dir=deploy_dir,
+                          staged_dir=str(dest))
 
 
 def _deploy(ctx: click.Context, dest: Path, todo: Sequence[Planned], force: bool, backup: bool) -> bool:

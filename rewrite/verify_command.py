@@ -3,7 +3,7 @@
 With `--lsb`, also the LSB checklist (rewrite.lsb) on each script. Exit codes: 0 every verdict
 right (and every check passed), 1 a wrong verdict or a failed check, 2 a script could not be run (or
 a state or check gave no verdict: a hang, an early exit, a program the sandbox lacks). Problems go
-to stderr, one line each.
+to stderr, one line each. `patch --verify [--lsb]` runs the same code on what it wrote (verify_written).
 """
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ import jinja2
 from rewrite import lsb
 from rewrite.jinja import template_dir
 from rewrite.source import display
-from rewrite.verify import (DEPLOY_DIR, TIMEOUT, ScriptReport, StateResult, compare, problems, state_notes,
-                            verify_many)
+from rewrite.verify import (DEPLOY_DIR, TIMEOUT, ScriptReport, StateResult, compare, failures, problems,
+                            state_notes, verify_many)
 
 
 @lru_cache(maxsize=1)
@@ -163,6 +163,57 @@ def json_report(reports: Sequence[ScriptReport], checklists: Sequence[lsb.LsbRep
     return json.dumps({"scripts": records}, indent=2) + "\n"
 
 
+def run_verify(paths: Sequence[str], checklist: bool, **options: Any
+               ) -> tuple[list[ScriptReport], list[lsb.LsbReport] | None]:
+    """verify's states of PATHS and, with CHECKLIST, the LSB checklist side by side; OPTIONS go to both."""
+    if not checklist:
+        return verify_many(paths, **options), None
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        states = pool.submit(verify_many, paths, **options)
+        checks = pool.submit(lsb.run_checklist, paths, **options)
+        return states.result(), checks.result()
+
+
+def check_failures(report: lsb.LsbReport) -> list[str]:
+    """One line per check without a verdict and per failing check, naming the file (for `patch --verify --lsb`):
+    `PATH: lsb CHECK: expected 3, got 0` and what else went wrong (`then status: ...`)."""
+    wrong = []
+    for check in report.checks:
+        if check.problem or check.ok:
+            continue
+        first = check.steps[0]
+        why = check.why[1:] if first.exit not in first.expected else check.why  # the exit: said by expected, got
+        got = "-" if check.exit is None else str(check.exit)
+        wrong.append(f"{report.path}: lsb {check.check}: expected {lsb.codes_text(check.expected)}, got {got}"
+                     + (f": {'; '.join(why)}" if why else ""))
+    return lsb.problems(report) + wrong
+
+
+def verify_written(paths: Sequence[str], checklist: bool, *, deploy_dir: str, staged_dir: str) -> int:
+    """`patch --verify [--lsb]` on the files PATHS it wrote to STAGED_DIR: what is still wrong, one line
+    each on stderr, then a count line (per run); the worst exit code. Library copies are verified
+    but not checklisted: a library has no start or stop."""
+    reports, checklists = run_verify(paths, checklist, deploy_dir=deploy_dir, staged_dir=staged_dir)
+    for report in reports:
+        for line in failures(report):
+            click.echo(line, err=True)
+    bad = sum(report.code != 0 for report in reports)
+    click.echo(f"Verified {len(reports)} file{'s' if len(reports) != 1 else ''}: "
+               f"{len(reports) - bad} right in every state, {bad} not", err=True)
+    code = max((report.code for report in reports), default=0)
+    if checklists is None:
+        return code
+    scripts = [(r, c) for r, c in zip(reports, checklists) if r.kind != "library"]
+    for report, checked in scripts:
+        if not (report.error and report.error == checked.error):  # said once, by verify
+            for line in check_failures(checked):
+                click.echo(line, err=True)
+    bad = sum(checked.code != 0 for _, checked in scripts)
+    click.echo(f"LSB checklist on {len(scripts)} script{'s' if len(scripts) != 1 else ''}: "
+               f"{len(scripts) - bad} passed every check, {bad} not", err=True)
+    return max([code] + [checked.code for _, checked in scripts])
+
+
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--daemon", metavar="NAME", help="The daemon's process name (default: from the script).")
@@ -208,13 +259,8 @@ def verify(ctx: click.Context, paths: tuple[str, ...], daemon: str | None, pidfi
     try:
         if pair:
             reports = list(compare(pair[0], pair[1], **options))
-        elif checklist:  # the states and the checklist side by side
-            with ThreadPoolExecutor(max_workers=2) as pool:
-                states = pool.submit(verify_many, paths, **options)
-                checks = pool.submit(lsb.run_checklist, paths, **options)
-                reports, checklists = states.result(), checks.result()
         else:
-            reports = verify_many(paths, **options)
+            reports, checklists = run_verify(paths, checklist, **options)
     except Exception as exc:  # pragma: no cover - the last line of defence, reported not raised
         click.echo(f"ha-rewrite: verify: internal error, please report it: {exc!r}", err=True)
         ctx.exit(2)
