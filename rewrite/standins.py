@@ -2,7 +2,8 @@
 
 Each is a minimal, faithful version of a well-known tool whose answer depends only on what the
 sandbox holds (its processes, pid files and configuration files), so a script that calls it still
-reaches, and is judged by, its own logic: SUSE's `checkproc`, MySQL's `my_print_defaults`, BIND's
+reaches, and is judged by, its own logic: SUSE's `checkproc`, `startproc` and `killproc` (which start
+and signal the fake daemon the sandbox places at the script's binary), MySQL's `my_print_defaults`, BIND's
 `rndc` (which talks to the named the sandbox runs), Red Hat's `initlog` and `usleep`, and `pidof`
 at the /sbin path older Red Hat scripts name. A program with no stand-in is still reported as
 missing ("runs /usr/sbin/x (missing)"): the sandbox never guesses what an unknown program says.
@@ -54,6 +55,79 @@ if read -r pid 2>/dev/null <"$pidfile" && [ -n "$pid" ]; then
 fi
 for p in /proc/[0-9]*; do runs "${p#/proc/}" && exit 0; done
 exit 3
+''')
+
+STARTPROC = Tool("startproc", "/sbin/startproc", r'''#!/bin/bash
+# startproc as SUSE's killproc package has it, a stand-in of ha-rewrite verify (in its sandbox only):
+# `startproc [-f] [-q|-l LOG] [-p PIDFILE] ... /path/to/executable ARGS` starts the executable in the
+# background unless a process runs it (-f: even then); exit 0 when one runs afterwards, 1 when none
+# does, 5 not installed. -u/-g/-n/-c are accepted and not applied (the sandbox runs one user).
+force= log=/dev/null
+while [ $# -gt 0 ]; do
+    case $1 in
+        -f) force=yes; shift ;;
+        -l) log=$2; shift 2 ;;
+        -p|-i|-u|-g|-c|-t|-T|-n|-w|-W|-o) shift 2 ;;
+        --) shift; break ;;
+        -*) shift ;;
+        *) break ;;
+    esac
+done
+exe=$1
+[ -n "$exe" ] || { echo "Usage: startproc [-f] [-p pid_file] /path/to/executable [arguments]" >&2; exit 2; }
+shift
+[ -x "$exe" ] || exit 5
+''' + _PROCS + r'''
+running() { local p; for p in /proc/[0-9]*; do runs "${p#/proc/}" && return 0; done; return 1; }
+[ -z "$force" ] && running && exit 0
+"$exe" "$@" </dev/null >>"$log" 2>&1 3>&- &
+child=$!
+for ((i = 0; i < 200; i++)); do  # 2 s at most: a daemon that forks, or one that stays in front
+    running && exit 0
+    kill -0 "$child" 2>/dev/null || break
+    sleep 0.01
+done
+running && exit 0
+exit 1
+''')
+
+KILLPROC = Tool("killproc", "/sbin/killproc", r'''#!/bin/bash
+# killproc as SUSE's killproc package has it, a stand-in of ha-rewrite verify (in its sandbox only):
+# `killproc [-p PIDFILE] [-t SEC] [-SIG] /full/path/to/executable [-SIG]` signals the processes that
+# run the executable (the pid file's, when it names one): exit 0 when any was signalled, 7 (program
+# not running) when none was, 5 not installed. With TERM (the default) it waits for them to end
+# (SIGKILL after -t seconds, default 5, when no signal was named) and removes the pid file.
+pidfile= sig= exe= secs=5
+while [ $# -gt 0 ]; do
+    case $1 in
+        -p) pidfile=$2; shift 2 ;;
+        -t) secs=$2; shift 2 ;;
+        -i|-c) shift 2 ;;
+        -[vqLNgGnx]) shift ;;
+        -[A-Z]*|-[0-9]*) sig=${1#-}; sig=${sig#SIG}; shift ;;
+        -*) shift ;;
+        *) [ -z "$exe" ] && exe=$1; shift ;;
+    esac
+done
+[ -n "$exe" ] || { echo "Usage: killproc [-p pid_file] [-SIG] /full/path/to/executable" >&2; exit 2; }
+[ -x "$exe" ] || exit 5
+''' + _PROCS + r'''
+[ -n "$pidfile" ] || pidfile=/var/run/${exe##*/}.pid
+pids=
+if read -r pid 2>/dev/null <"$pidfile" && [ -n "$pid" ] && runs "$pid"; then
+    pids=$pid
+else
+    for p in /proc/[0-9]*; do runs "${p#/proc/}" && pids+=" ${p#/proc/}"; done
+fi
+[ -n "$pids" ] || exit 7
+kill -"${sig:-TERM}" $pids 2>/dev/null
+case ${sig:-TERM} in TERM|15|KILL|9) ;; *) exit 0 ;; esac
+alive() { local p; for p in $pids; do runs "$p" && return 0; done; return 1; }
+for ((i = 0; i < secs * 100; i++)); do alive || break; sleep 0.01; done
+[ -z "$sig" ] && alive && kill -KILL $pids 2>/dev/null && sleep 0.1
+alive && exit 1
+rm -f -- "$pidfile"
+exit 0
 ''')
 
 MY_PRINT_DEFAULTS = Tool("my_print_defaults", "/usr/bin/my_print_defaults", r'''#!/bin/bash
@@ -112,7 +186,7 @@ PIDOF = Tool("pidof", None, r'''#!/bin/bash
 exec /usr/bin/pidof "$@"
 ''')
 
-TOOLS = (CHECKPROC, MY_PRINT_DEFAULTS, RNDC, INITLOG, USLEEP, PIDOF)
+TOOLS = (CHECKPROC, STARTPROC, KILLPROC, MY_PRINT_DEFAULTS, RNDC, INITLOG, USLEEP, PIDOF)
 
 
 class Placed(NamedTuple):
@@ -122,7 +196,8 @@ class Placed(NamedTuple):
 
 def needed(texts: Iterable[bytes], tools: tuple[Tool, ...] = TOOLS) -> tuple[Placed, ...]:
     """The stand-ins the TEXTS (a script and the libraries it sources) call and the host lacks: at
-    each absolute path they name for the tool (`/sbin/checkproc`), else at its default path."""
+    each absolute path they name for the tool (`/sbin/checkproc`), else at its default path, unless
+    a text defines a function of that name (Red Hat's and Debian's `killproc`, which a call runs)."""
     texts = tuple(texts)
     placed: dict[str, Placed] = {}
     for tool in tools:
@@ -132,7 +207,8 @@ def needed(texts: Iterable[bytes], tools: tuple[Tool, ...] = TOOLS) -> tuple[Pla
         if not mentions:
             continue
         named = {os.fsdecode(m.group(0)) for m in mentions if m.group(1)}
-        paths = named or ({tool.default} if tool.default else set())
+        defined = any(re.search(rb"(?m)^[ \t]*(?:function[ \t]+)?" + name + rb"[ \t]*\(\)", t) for t in texts)
+        paths = named or ({tool.default} if tool.default and not defined else set())
         for path in sorted(paths):
             if not os.path.lexists(host_path(path)):
                 placed.setdefault(path, Placed(path, tool))

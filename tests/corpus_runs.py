@@ -24,6 +24,9 @@ SKIPPED_FAMILIES = ("broken",)  # nothing there runs: scan and patch report why 
 # Checks a patched status path answers; any other failing check is start, stop or dispatch logic,
 # which only an LSB-mode wrapper mends.
 STATUS_CHECKS = ("status-stopped", "status-running", "status-dead-pidfile")
+# Per action: a script's own slow work (suse/sshd's restart generates an RSA host key with the host's
+# ssh-keygen) can take over verify's default 10 s on a loaded machine; a real hang still shows as one.
+TIMEOUT = ["--timeout", "20"]
 
 
 def scripts() -> list[str]:
@@ -96,7 +99,7 @@ class Runs:
         main_quiet(["patch", "--dest", str(lsb), "--original-dir", "/etc/init.d", "--lsb-wrapper", *options,
                     *originals])
         functions = ["--functions", options[1]] if options[:1] == ["--functions"] else []
-        before = cli_json(["verify", "--lsb", *functions, *originals])
+        before = cli_json(["verify", "--lsb", *TIMEOUT, *functions, *originals])
         copies = {}
         for name, original in zip(names, originals):
             self.before[name] = before[original]
@@ -106,7 +109,7 @@ class Runs:
                 copies[name], self.copy[name] = str(patched), "wrapped" if wrapper else "patched"
             else:
                 copies[name], self.copy[name] = original, "original"
-        default = cli_json(["verify", "--lsb", *functions, *copies.values()])
+        default = cli_json(["verify", "--lsb", *TIMEOUT, *functions, *copies.values()])
         wrapped = {}
         for name in names:
             self.default[name] = self.after[name] = default[copies[name]]
@@ -115,7 +118,7 @@ class Runs:
                                       or verdicts(self.default[name])[0]):
                 wrapped[name] = str(lsb_copy)
         if wrapped:
-            after = cli_json(["verify", "--lsb", *functions, *wrapped.values()])
+            after = cli_json(["verify", "--lsb", *TIMEOUT, *functions, *wrapped.values()])
             for name, path in wrapped.items():  # the wrapper judges words as rm does: it may do worse
                 if len(verdicts(after[path])[0]) < len(verdicts(self.default[name])[0]):
                     self.after[name], self.copy[name] = after[path], "lsb-wrapper"

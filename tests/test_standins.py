@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 
 from rewrite import lsb, standins
-from rewrite.standins import CHECKPROC, PIDOF, RNDC, Tool, installer, needed
+from rewrite.standins import CHECKPROC, KILLPROC, PIDOF, RNDC, STARTPROC, Tool, installer, needed
 from rewrite.verify import verify_many
 
 needs_bwrap = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
-ON_HOST = [p for p in ("/sbin/checkproc", "/usr/sbin/rndc", "/usr/bin/my_print_defaults", "/sbin/initlog")
+ON_HOST = [p for p in ("/sbin/checkproc", "/sbin/startproc", "/sbin/killproc", "/usr/sbin/rndc",
+                        "/usr/bin/my_print_defaults", "/sbin/initlog")
            if os.path.lexists(p)]
 
 
@@ -88,3 +89,64 @@ def test_rndc_stops_named_and_initlog_runs_its_command(tmp_path):
     assert {c.check: (c.ok, c.problem) for c in report.checks if not c.ok} == {}
     start = {c.check: c for c in report.checks}["start-stopped"]
     assert len(start.steps[0].alive) == 1
+
+
+@pytest.mark.skipif(bool(ON_HOST), reason="the host has a real one: no stand-in is placed")
+def test_needed_places_startproc_and_killproc_where_a_suse_script_calls_them():
+    texts = [b"/sbin/startproc -p $PIDFILE $BIN\n/sbin/killproc -p $PIDFILE -TERM $BIN\n"]
+    assert [(p.path, p.tool) for p in needed(texts, (STARTPROC, KILLPROC))] == [("/sbin/startproc", STARTPROC),
+                                                                              ("/sbin/killproc", KILLPROC)]
+    redhat = [b"killproc() {\n    kill -TERM $pid\n}\n", b"stop() {\n    killproc httpd\n}\n"]
+    assert needed(redhat, (KILLPROC,)) == ()  # the library's function runs, not a program
+    assert [p.path for p in needed([b"function killproc () { :; }\n/sbin/killproc -TERM $BIN\n"], (KILLPROC,))] \
+        == ["/sbin/killproc"]  # a path the script names is a program
+    assert [p.path for p in needed([b"killproc -p $PIDFILE $BIN\n"], (KILLPROC,))] == ["/sbin/killproc"]
+
+
+# A SUSE-style script without rc.status: each action prints what the stand-in answered, and exits
+# with it but for killproc's 7 on a stopped service (rc.status scripts turn that into a failure).
+SUSE_STARTPROC = """#!/bin/bash
+BIN=/usr/sbin/hrd
+PIDFILE=/var/run/hrd.pid
+case "$1" in
+  start) /sbin/startproc -p $PIDFILE $BIN -o opt; rc=$?; echo "startproc $rc"; exit $rc ;;
+  stop) /sbin/killproc -p $PIDFILE -TERM $BIN; rc=$?; echo "killproc $rc"
+    [ -e $PIDFILE ] && echo "pid file left"; [ $rc = 7 ] && exit 0; exit $rc ;;
+  status) /sbin/checkproc -p $PIDFILE $BIN; rc=$?
+    case $rc in 0) echo running ;; *) echo "stopped ($rc)" ;; esac; exit $rc ;;
+  restart) "$0" stop; "$0" start ;;
+  *) exit 2 ;;
+esac
+"""
+
+
+@needs_bwrap
+def test_startproc_and_killproc_start_and_signal_the_fake_daemon(tmp_path):
+    (report,) = lsb.run_checklist([_script(tmp_path, "hrd", SUSE_STARTPROC)])
+    assert {c.check: (c.ok, c.problem) for c in report.checks if not c.ok} == {}
+    first = {c.check: (c.steps[0].exit, c.steps[0].stdout, len(c.steps[0].alive)) for c in report.checks
+             if c.check in ("start-stopped", "start-running", "stop-running", "stop-stopped")}
+    assert first == {
+        "start-stopped": (0, b"startproc 0\n", 1),  # started in the background: it runs afterwards
+        "start-running": (0, b"startproc 0\n", 1),  # already running: nothing started, still one
+        "stop-running": (0, b"killproc 0\n", 0),  # signalled with TERM, ended, its pid file removed
+        "stop-stopped": (0, b"killproc 7\n", 0),  # nothing to signal: 7, program not running
+    }
+
+
+@needs_bwrap
+def test_startproc_fails_when_nothing_runs_afterwards_and_killproc_without_a_pid_file(tmp_path):
+    """startproc exits 1 when the program it started is gone at once; killproc finds the processes
+    by their executable when the script names no pid file."""
+    script = _script(tmp_path, "hrd", """#!/bin/bash
+case "$1" in
+  start) /sbin/startproc /usr/sbin/hrd --test; echo "startproc $?" ;;
+  stop) /sbin/killproc /usr/sbin/hrd; echo "killproc $?" ;;
+  status) /sbin/checkproc /usr/sbin/hrd && { echo running; exit 0; }; echo stopped; exit 3 ;;
+esac
+""")
+    (report,) = lsb.run_checklist([script])
+    steps = {c.check: (c.steps[0].stdout, len(c.steps[0].alive)) for c in report.checks
+             if c.check in ("start-stopped", "stop-running", "stop-stopped")}
+    assert steps == {"start-stopped": (b"startproc 1\n", 0),  # the fake answers --test and exits
+                     "stop-running": (b"killproc 0\n", 0), "stop-stopped": (b"killproc 7\n", 0)}
