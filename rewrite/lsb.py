@@ -21,11 +21,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
-from tree_sitter import Node
-
 from rewrite import sandbox
 from rewrite.contract import RUNNING, STOPPED, Verdicts, judge
-from rewrite.parse import parse, text, unquote, walk
+from rewrite.parse import in_function, parse, text, unquote, walk
 from rewrite.source import display
 from rewrite.targets import Targets, backgrounds, names_pidfile, started
 from rewrite.lsb_steps import PROGRAM, RawStep, parse_steps
@@ -220,7 +218,7 @@ def _read(path: str) -> bytes:
 def action_lines(data: bytes, action: str) -> tuple[tuple[int, int], ...]:
     """The lines of the `case "$1"` arm that ACTION selects (first match, outside functions); () if none."""
     for node in walk(parse(data).root_node):
-        if node.type != "case_statement" or _in_function(node):
+        if node.type != "case_statement" or in_function(node):
             continue
         value = node.child_by_field_name("value")
         if value is None or text(value).strip(b'"') not in (b"$1", b"${1}"):
@@ -235,15 +233,6 @@ def action_lines(data: bytes, action: str) -> tuple[tuple[int, int], ...]:
             if any(fnmatch.fnmatchcase(action, os.fsdecode(p)) for p in patterns):
                 return ((item.start_point[0] + 1, item.end_point[0] + 1),)
     return ()
-
-
-def _in_function(node: Node) -> bool:
-    parent = node.parent
-    while parent is not None:
-        if parent.type == "function_definition":
-            return True
-        parent = parent.parent
-    return False
 
 
 def run_check(subject: Subject, check: Check, timeout: float = TIMEOUT) -> CheckResult:

@@ -51,6 +51,16 @@ def first_error(node: Node) -> Node | None:
     return None  # pragma: no cover - has_error implies a node
 
 
+def in_function(node: Node) -> bool:
+    """Is NODE inside a function definition (it runs only when the function is called)?"""
+    parent = node.parent
+    while parent is not None:
+        if parent.type == "function_definition":
+            return True
+        parent = parent.parent
+    return False
+
+
 def line_col(data: bytes, offset: int) -> tuple[int, int]:
     """1-based line and byte column of OFFSET, as flake8 and ShellCheck print them."""
     line_start = data.rfind(b"\n", 0, offset) + 1

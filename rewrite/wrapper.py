@@ -5,11 +5,9 @@ import re
 import shlex
 from collections.abc import Sequence
 
-from tree_sitter import Node
-
 from rewrite import __version__
 from rewrite.jinja import environment
-from rewrite.parse import parse, text, unquote, walk
+from rewrite.parse import in_function, parse, text, unquote, walk
 from rewrite.scan import Output
 from rewrite.targets import infer
 
@@ -56,7 +54,7 @@ def dispatch_actions(data: bytes) -> tuple[str, ...] | None:
     `*)`; None when there is no such dispatch or a pattern is not a plain word (`st*`, `$X`)."""
     for node in walk(parse(data).root_node):
         value = node.child_by_field_name("value") if node.type == "case_statement" else None
-        if value is None or text(value).strip(b'"') not in (b"$1", b"${1}") or _in_function(node):
+        if value is None or text(value).strip(b'"') not in (b"$1", b"${1}") or in_function(node):
             continue
         actions: list[str] = []
         for item in (c for c in node.named_children if c.type == "case_item"):
@@ -73,15 +71,6 @@ def dispatch_actions(data: bytes) -> tuple[str, ...] | None:
                 actions.append(word.decode())
         return tuple(dict.fromkeys(actions)) or None
     return None
-
-
-def _in_function(node: Node) -> bool:
-    parent = node.parent
-    while parent is not None:
-        if parent.type == "function_definition":
-            return True
-        parent = parent.parent
-    return False
 
 
 HEADER = b"written by ha-rewrite "  # on the wrapper's second line (both templates)
