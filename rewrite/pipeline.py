@@ -19,7 +19,7 @@ from rewrite.scan import Output, Prepared, Scan, prepare, scan_tree
 from rewrite.walk import swallows_statements
 from rewrite.source import Source, SourceError, display, not_a_script_reason, read_source
 from rewrite.transform import RULES, Finding, Settings, findings_for, rewire
-from rewrite.wrapper import lsb_refusal, render_wrapper
+from rewrite.wrapper import lsb_codes, lsb_refusal, render_wrapper
 
 COMPLIANT = "compliant"
 PATCHABLE = "patchable"
@@ -338,7 +338,8 @@ def _wrap(result: FileResult, settings: Settings) -> FileResult:
         return _replace(result, reason=f"{result.reason}; no wrapper: {refusal} (--trust-exit-codes wraps it anyway)")
     original = os.path.join(settings.original_dir, os.path.basename(result.path)) if settings.original_dir \
         else os.path.abspath(result.path)
-    wrapper = render_wrapper(original, result.reason, settings.word, settings.lsb_wrapper, result.original)
+    wrapper = render_wrapper(original, result.reason, settings.word, settings.lsb_wrapper, result.original,
+                             lsb_codes(result.path, result.outputs))
     diff = new_file_diff(wrapper, result.name) if settings.diffs else b""
     return _replace(result, patched=wrapper, diff=diff, wrapped=True)
 
@@ -354,7 +355,8 @@ def _lsb_wrap(result: FileResult, settings: Settings) -> FileResult:
     """--lsb-wrapper: every script with a status operation is wrapped in LSB mode instead."""
     if not settings.lsb_wrapper or result.kind != "script" or result.state not in (COMPLIANT, PATCHABLE):
         return result
-    reason = "wrapped in LSB mode on request (--lsb-wrapper): status judged by its words, start and stop idempotent"
+    judged = "its exit code" if lsb_codes(result.path, result.outputs) else "its words"
+    reason = f"wrapped in LSB mode on request (--lsb-wrapper): status judged by {judged}, start and stop idempotent"
     return _wrap(_replace(result, reason=reason, patched=None, diff=b"", rewired=False), settings)
 
 

@@ -29,20 +29,35 @@ def lsb_refusal(outputs: Sequence[Output]) -> str | None:
     return None
 
 
-def render_wrapper(original: str, reason: str, word: bytes, lsb: bool = False, source: bytes = b"") -> bytes:
+def lsb_codes(path: str, outputs: Sequence[Output]) -> bool:
+    """Does every status branch of the script at PATH end on a literal LSB code (0-4), not all of them 0?
+
+    Not when a status line is a library's: its code is what the function returns, and the script
+    may combine several calls (`status a; status b`) into an exit code of its own.
+    """
+    status = [o for o in outputs if o.role == "status" and o.stream == "stdout"]
+    codes = [o.code for o in status]
+    return bool(codes) and all(o.path == path for o in status) and all(c in LSB_CODES for c in codes) \
+        and any(c != 0 for c in codes)
+
+
+def render_wrapper(original: str, reason: str, word: bytes, lsb: bool = False, source: bytes = b"",
+                   codes: bool = False) -> bytes:
     """The wrapper script for ORIGINAL (its absolute path where it will be deployed).
 
-    LSB: judge the original's status by its words and make start and stop idempotent
-    (wrapper-lsb.sh.j2), for scripts whose exit codes no edit can make LSB-correct. SOURCE, the
-    original's text, tells an LSB wrapper the actions its dispatch names (any other exits 2,
-    "invalid argument") and the pid file it names (a stale one makes status 1).
+    LSB: judge the original's status by its words (by its exit code when CODES, every status branch
+    ending on an LSB code) and make start and stop idempotent (wrapper-lsb.sh.j2), for scripts whose
+    exit codes no edit can make LSB-correct. SOURCE, the original's text, tells an LSB wrapper the
+    actions its dispatch names (any other exits 2, "invalid argument"), and either wrapper the pid
+    file it names: "running" while the process it names is gone is status 1, as is an LSB
+    wrapper's "stopped" while it exists.
     """
     template = environment().get_template("wrapper-lsb.sh.j2" if lsb else "wrapper.sh.j2")
     actions = dispatch_actions(source) if lsb and source else None
-    targets = infer(source, original) if lsb and source else None
+    targets = infer(source, original) if source else None
     pidfile = targets.pidfile if targets is not None and targets.declared else ""
     return template.render(original=original, original_quoted=shlex.quote(original), reason=reason,
-                           word=word.decode(), version=__version__, actions=actions or (),
+                           word=word.decode(), version=__version__, actions=actions or (), codes=lsb and codes,
                            pidfile_quoted=shlex.quote(pidfile) if pidfile else "").encode()
 
 

@@ -40,7 +40,7 @@ COPY = {
     'handmade/knotd': 'lsb-wrapper',
     'handmade/legacyd': 'lsb-wrapper',
     'handmade/myapp': 'patched',
-    'handmade/okservice': 'patched',
+    'handmade/okservice': 'lsb-wrapper',
     'handmade/pidcheck': 'lsb-wrapper',
     'handmade/quietstatus': 'wrapped',
     'handmade/sslproxy': 'lsb-wrapper',
@@ -149,11 +149,6 @@ WRONG_AFTER = {
         'the fake daemon still runs after it (pid N)': 'stop-running',
     },
     'handmade/jobqueue': {'exit 1, LSB specifies 0; no fake daemon is running after it': 'restart start-stopped'},
-    'handmade/okservice': {'exit 3, LSB specifies 1': 'status-dead-pidfile'},
-    'handmade/quietstatus': {
-        'wrong for rm,lrmd,lsb': 'dead-pidfile',
-        'exit 0, LSB specifies 1; rm and lrmd read its stdout as running': 'status-dead-pidfile',
-    },
     'redhat-2004/sendmail': {'exit 1, LSB specifies 0': 'restart start-stopped'},
     'redhat-2007/vsftpd': {'no fake daemon is running after it': 'restart start-stopped'},
     'redhat-2010/nfs': {'exit 1, LSB specifies 0; no fake daemon is running after it': 'start-stopped'},
@@ -217,7 +212,6 @@ NO_VERDICT_AFTER = {
 STATES_NOT_RIGHT = {
     'wrappers/myservice': {'early exit': 'dead-lock dead-pidfile running-1 running-9 stopped'},
     'handmade/clusterfs': {'wrong for rm,lrmd,lsb': 'running-1 running-9'},
-    'handmade/quietstatus': {'wrong for rm,lrmd,lsb': 'dead-pidfile'},
     'redhat-2007/rabbitmq-server': {'a stub': 'dead-lock dead-pidfile running-1 running-9 stopped'},
     'redhat-2010/memcached': {'CRLF': 'error'},
     'redhat-2010/nfs': {'wrong for rm,lrmd,lsb': 'running-1 running-9'},

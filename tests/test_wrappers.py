@@ -258,3 +258,70 @@ def test_lsb_wrapper_learns_actions_and_pid_file_from_the_original(tmp_path):
 def test_dispatch_actions(source, actions):
     from rewrite.wrapper import dispatch_actions
     assert dispatch_actions(source) == actions
+
+
+# ------------------------------------------------------- the pid file the original names
+
+PIDFILE_ONLY = b"""#!/bin/sh
+# status believes its pid file, never asks whether the process lives; it prints nothing
+PIDFILE=%(pidfile)s
+case "$1" in
+  status) [ -f $PIDFILE ] && exit 0; exit 3 ;;
+  *) exit 0 ;;
+esac
+"""
+OK_NOT_OK = b"""#!/bin/sh
+# status says OK / NOT OK (Heartbeat reads both as running), exits 0 / 3; a stale pid file reads as 3
+PIDFILE=%(pidfile)s
+case "$1" in
+  status) if [ -f $PIDFILE ] && kill -0 $(cat $PIDFILE) 2>/dev/null; then echo OK; exit 0; fi
+    echo "NOT OK"; exit 3 ;;
+  *) exit 0 ;;
+esac
+"""
+
+
+@pytest.fixture
+def live_pid():
+    sleeper = subprocess.Popen(["sleep", "60"])
+    yield sleeper.pid
+    sleeper.kill()
+    sleeper.wait()
+
+
+def _wrapped_with_pidfile(tmp_path: Path, source: bytes, *options: str) -> tuple[Path, Path]:
+    pidfile = tmp_path / "svc.pid"
+    original = _script(tmp_path / "svc", source % {b"pidfile": bytes(pidfile)})
+    main(["patch", *options, "--dest", str(tmp_path / "D"), str(original)])
+    wrapper = tmp_path / "D" / "svc"
+    assert f"\npidfile={pidfile}\n".encode() in wrapper.read_bytes()
+    subprocess.run(["sh", "-n", str(wrapper)], check=True)
+    return wrapper, pidfile
+
+
+@pytest.mark.parametrize("options", ([], ["--lsb-wrapper"]), ids=("plain", "lsb"))
+def test_a_wrapper_reads_running_with_the_pid_files_process_gone_as_dead(tmp_path, live_pid, options):
+    wrapper, pidfile = _wrapped_with_pidfile(tmp_path, PIDFILE_ONLY, *options)
+    assert _status(wrapper).stdout == b"stopped\n"
+    pidfile.write_text(f"{live_pid}\n")
+    assert (_status(wrapper).stdout, _status(wrapper).returncode) == (b"running\n", 0)
+    pidfile.write_text("999999999\n")  # no such process: the original still says running (exit 0)
+    assert (_status(wrapper).stdout, _status(wrapper).returncode) == (b"stopped\n", 1)
+    pidfile.write_text(f"{live_pid} 999999999\n")  # not one pid: the original's word stands
+    assert _status(wrapper).returncode == 0
+
+
+def test_an_lsb_wrapper_trusts_the_exit_codes_of_a_status_whose_branches_end_on_lsb_codes(tmp_path, live_pid):
+    wrapper, pidfile = _wrapped_with_pidfile(tmp_path, OK_NOT_OK, "--lsb-wrapper")
+    assert b"status judged by its exit code" in wrapper.read_bytes()
+    assert (_status(wrapper).stdout, _status(wrapper).returncode) == (b"stopped\n", 3)  # NOT OK, by its code
+    pidfile.write_text("999999999\n")
+    assert (_status(wrapper).stdout, _status(wrapper).returncode) == (b"stopped\n", 1)
+    pidfile.write_text(f"{live_pid}\n")
+    assert (_status(wrapper).stdout, _status(wrapper).returncode) == (b"running\n", 0)
+
+
+def test_an_lsb_wrapper_judges_words_when_a_status_branch_has_no_lsb_code(tmp_path):
+    wrapper, _ = _wrapped_with_pidfile(tmp_path, OK_NOT_OK.replace(b"exit 3", b"exit 0"), "--lsb-wrapper")
+    assert b"status judged by its words" in wrapper.read_bytes()
+    assert (_status(wrapper).stdout, _status(wrapper).returncode) == (b"running\n", 0)  # NOT OK, as rm reads it
