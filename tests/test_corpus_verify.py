@@ -130,8 +130,8 @@ FAILED_BEFORE = {
 # Still wrong on the copy: what is missing for issue #8.
 #   clusterfs, nfs, sendmail: several daemons (instances), the sandbox starts one fake.
 #   jobqueue, vsftpd: start runs nothing the sandbox can see (a queue worker from a config loop).
-#   okservice, quietstatus, postfix: status ignores a stale pid file, and the LSB wrapper, which judges
-#   the original's words as rm does, reads `NOT OK` / empty output no better.
+#   postfix: status ignores a stale pid file (okservice and quietstatus, which do too, are mended by
+#   their wrappers: the pid file they name, and okservice's own LSB codes, tell stale from stopped).
 #   suse/ntp: unknown action exits 1, and stop of a stopped ntpd passes killproc's 7 (program not
 #   running) on through its rc_status; its LSB wrapper, reading `running` in its banner, does worse.
 #   suse/sshd: start first makes the missing host keys with the host's ssh-keygen, which cannot save
@@ -205,8 +205,7 @@ NO_VERDICT_AFTER = {
     },
 }
 # `verify` states of the `patch` copy that are not right: what is missing for issue #6.
-#   clusterfs, nfs: several daemons (instances); quietstatus: status prints nothing and ignores a stale
-#   pid file; rabbitmq-server, alwaysok, apache2ctl, supervisor: the status text comes from a control
+#   clusterfs, nfs: several daemons (instances); rabbitmq-server, alwaysok, apache2ctl, supervisor: the status text comes from a control
 #   program the sandbox has no stand-in for; daemonctl: the daemon itself as its control program;
 #   myservice: exits early without /run/systemd/system (systemctl's: no systemd in the sandbox).
 STATES_NOT_RIGHT = {
