@@ -18,8 +18,9 @@ BRANCH_ENDS = frozenset((b"then", b"else", b"do", b"{", b"(", b")", b"in", b";;"
 class Exit(NamedTuple):
     """Where a status branch's exit code is set, in the branch itself, for an LSB fix."""
 
-    kind: str  # literal (`exit 0`: the number) | bare (`return`) | missing (falls through)
-    span: Span  # literal: the number; bare and missing: where the code goes
+    kind: str  # literal (`exit 0`: the number) | bare (`return`) | missing (falls through) | blocked
+    span: Span  # literal: the number; bare and missing: where the code goes; blocked: where it cannot
+    # (blocked: the branch falls through to statements after its block, which `; exit N` would skip)
     word: bytes  # b"return" in a function, b"exit" in a case arm
 
 
@@ -72,16 +73,16 @@ class Flow:
                     continue
                 verdict = self._step(path, sib, env, last)
                 if isinstance(verdict, Continuation):
-                    exit_ = verdict.exit if not left else _missing(tail, b"exit")
+                    exit_ = verdict.exit if not left else _missing(tail, b"exit", ran_outside)
                     return verdict._replace(exit=exit_ if verdict.definite else None,
                                             own=None if ran_outside else tail)
                 last = verdict
                 ran_outside = ran_outside or not own_block
             grand = up(parent)
             if parent.type == "compound_statement" and grand is not None and grand.type == "function_definition":
-                return Continuation(True, last, _missing(tail, b"return"))
+                return Continuation(True, last, _missing(tail, b"return", ran_outside))
             if parent.type == "program":
-                return Continuation(True, last, _missing(tail, b"exit") if left else None)
+                return Continuation(True, last, _missing(tail, b"exit", ran_outside) if left else None)
             if parent.type == "do_group":
                 return Continuation(True, None)  # the loop prints again: a list, see in_loop
             cur, own_block = parent, False
@@ -151,8 +152,13 @@ class Flow:
         return False
 
 
-def _missing(tail: Span | None, word: bytes) -> Exit | None:
-    return Exit("missing", tail, word) if tail is not None else None
+def _missing(tail: Span | None, word: bytes, ran_outside: bool = False) -> Exit | None:
+    """Where the exit a branch lacks goes: after its last statement, unless statements outside its
+    block ran before the exit it falls through to (`fi; logger checked; ;;`): `; exit N` there would
+    skip them, so that exit is `blocked`."""
+    if tail is None:
+        return None
+    return Exit("blocked" if ran_outside else "missing", tail, word)
 
 
 def _statement_command(node: Node) -> Node | None:

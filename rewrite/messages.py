@@ -91,17 +91,38 @@ def printf_format(args: list[Node]) -> list[Node]:
 
 
 def message_pieces(args: list[Node]) -> tuple[tuple[tuple[Span, bytes], ...], tuple[Span, ...]]:
-    """Literal fragments of a message (spans and bytes) and its $"..." dollar signs."""
-    literals, dollars = [], []
+    """Literal fragments of a message (spans and bytes) and its $"..." dollar signs.
+
+    Unquoted words in a row (`echo $p is not running`) are one fragment, blanks included, so that a
+    phrase is reworded as a whole (`is not running` -> `is stopped`, not `is not stopped`)."""
+    literals: list[tuple[Span, bytes]] = []
+    dollars = []
+    previous: Node | None = None  # the last argument, when it was a plain word
     for arg in args:
         if arg.type == "$":
             dollars.append(Span(arg.start_byte, arg.end_byte))
+        if arg.type == "word" and previous is not None:
+            gap = _between(previous, arg)
+            if gap and not gap.strip(b" \t"):
+                start = literals[-1][0].start
+                literals[-1] = (Span(start, arg.end_byte), literals[-1][1] + gap + text(arg))
+                previous = arg
+                continue
+        previous = arg if arg.type == "word" else None
         glued = {(c.start_byte, c.end_byte) for c in arg.named_children} if arg.type == "concatenation" else set()
         for sub in walk(arg):  # a word glued to an expansion (`running$p`) is one of the concatenation's children
             if sub.type in ("string_content", "raw_string") or (sub.type == "word" and (
                     sub is arg or (sub.start_byte, sub.end_byte) in glued)):
                 literals.append((Span(sub.start_byte, sub.end_byte), text(sub)))
     return tuple(literals), tuple(dollars)
+
+
+def _between(left: Node, right: Node) -> bytes:
+    """The source bytes between two arguments of one command."""
+    parent = left.parent
+    if parent is None or parent.text is None:
+        return b""
+    return parent.text[left.end_byte - parent.start_byte:right.start_byte - parent.start_byte]
 
 
 def render_printf(args: list[Node], env: dict[bytes, bytes]) -> tuple[bytes, bytes, bool, bool]:

@@ -345,9 +345,9 @@ def _wrap(result: FileResult, settings: Settings) -> FileResult:
 
 
 def _shared_exit_refusal(findings: Sequence[Finding]) -> str | None:
-    """A wrapper answers from the exit code: not when one exit ends branches reporting different states."""
+    """A wrapper answers from the exit code: not when a status branch exits with a code no edit can fix."""
     if any(f.wrapper and f.rule in EXIT_CODE_RULES for f in findings):
-        return "one exit ends status branches that report different states"
+        return "its status exit codes are wrong where no edit can fix them, and a wrapper answers from them"
     return None
 
 

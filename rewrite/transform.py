@@ -172,7 +172,8 @@ def stopped_line(output: Output, settings: Settings) -> Iterator[Finding]:
     edits += [Edit(span.start, span.end, b"", "HB010") for span in output.dollars]
     fixed = reword(output.rendered)
     if not edits or says_running(fixed):
-        yield _finding("HB010", output, message + ": the word comes from a variable", STOPPED, wrapper=True)
+        where = "a here-document prints it" if output.kind == "heredoc" else "the word comes from a variable"
+        yield _finding("HB010", output, f"{message}: {where}", STOPPED, wrapper=True)
         return
     yield _finding("HB010", output, message + ": reword to 'stopped'", STOPPED, tuple(edits))
 
@@ -276,6 +277,10 @@ def exit_code(output: Output, settings: Settings, shared: Mapping[Span, frozense
     elif output.exit.kind == "bare":
         yield _finding("HB061", output, f"a bare {word.decode()} after it exits {got}: LSB wants {wanted}",
                        outcome(output), (Edit(where.start, where.end, b" %d" % wanted, "HB061"),))
+    elif output.exit.kind == "blocked":
+        yield _finding("HB062", output, f"its branch ends with no {word.decode()} (exits {got}): LSB wants {wanted}; "
+                       f"`{word.decode()} {wanted}` after it would skip the statements after its block: fix by hand",
+                       outcome(output), wrapper=True)
     else:
         yield _finding("HB062", output, f"its branch ends with no {word.decode()} (exits {got}): LSB wants "
                        f"{wanted}", outcome(output), (Edit(where.start, where.end, b"; %s %d" % (word, wanted),

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rewrite.pipeline import NEEDS_WRAPPER, Libraries, process
+from rewrite.pipeline import NEEDS_WRAPPER, PATCHABLE, Libraries, process
 from rewrite.transform import Settings
 
 
@@ -153,7 +153,7 @@ def test_one_exit_two_codes_and_no_place_for_another_is_left_alone(tmp_path):
     assert "fix by hand" in exits[0].message
     # Its other branch exits 3, so the codes look LSB-like; but a wrapper would trust that exit 0.
     assert (result.state, result.patched) == (NEEDS_WRAPPER, None)
-    assert "no wrapper: one exit ends status branches that report different states" in result.reason
+    assert "no wrapper: its status exit codes are wrong where no edit can fix them, and a wrapper answers from them" in result.reason
 
 
 @pytest.mark.parametrize("src", (
@@ -169,3 +169,30 @@ def test_patched_codes_run_right_in_bash(tmp_path, src):
     patched, _ = _patch(tmp_path, src)
     assert patched is not None
     assert (_status(tmp_path, patched, True), _status(tmp_path, patched, False)) == (0, 3)
+
+
+@pytest.mark.parametrize(("src", "word"), (
+    pytest.param(HEAD + b'case "$1" in\n  status)\n    if [ -f "$PIDFILE" ]; then\n        echo "svc is running"\n'
+                        b'    else\n        echo "svc is stopped"\n    fi\n    logger "status checked"\n    ;;\nesac\n'
+                        b'exit 0\n', "exit", id="case arm"),
+    pytest.param(HEAD + b'do_status() {\n    if [ -f "$PIDFILE" ]; then\n        echo "svc is running"\n'
+                        b'    else\n        echo "svc is stopped"\n    fi\n    rm -f /tmp/svc.checking\n}\n'
+                        b'case "$1" in\n  status) do_status; exit $? ;;\nesac\n', "return", id="function"),
+))
+def test_a_missing_exit_that_would_skip_statements_after_the_branch_is_not_added(tmp_path, src, word):
+    """`else echo stopped; fi; logger checked`: `; exit 3` after the echo would skip the logger line."""
+    path = tmp_path / "svc"
+    path.write_bytes(src)
+    result = process(str(path), Settings(), Libraries())
+    exits = [f for f in result.findings if f.rule == "HB062"]
+    assert exits and all(f.wrapper and not f.edits for f in exits)
+    assert f"`{word} 3` after it would skip the statements after its block: fix by hand" in exits[-1].message
+    assert (result.state, result.patched) == (NEEDS_WRAPPER, None)
+
+
+def test_a_missing_exit_with_nothing_after_the_branch_is_added(tmp_path):
+    path = tmp_path / "svc"
+    path.write_bytes(HEAD + b'case "$1" in\n  status)\n    if [ -f "$PIDFILE" ]; then\n        echo "svc is running"\n'
+                            b'    else\n        echo "svc is stopped"\n    fi\n    ;;\nesac\nexit 0\n')
+    result = process(str(path), Settings(), Libraries())
+    assert result.state == PATCHABLE and b'echo "svc is stopped"; exit 3\n' in (result.patched or b"")

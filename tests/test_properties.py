@@ -390,10 +390,12 @@ def test_redirect_after_here_document_delimiter_counts(tmp_path: Path) -> None:
 
 
 def test_exit_code_and_stderr_insertions_at_one_byte_join(tmp_path: Path) -> None:
-    """Found by the properties: HB021's ` >&2` and HB062's `; exit 0` at one byte were refused."""
-    (tmp_path / "svc").write_bytes(b"case $1 in\nstatus) if test; then echo running; date; fi; test;;\nesac\n")
+    """Found by the properties: HB021's ` >&2` and HB062's `; exit 0` at one byte were refused.
+    (With a statement after `fi`, the exit would skip it: HB062 then asks for a fix by hand.)"""
+    (tmp_path / "svc").write_bytes(b"case $1 in\nstatus) if test; then echo running; date; fi;;\nesac\n")
     result = process(str(tmp_path / "svc"), SETTINGS, Libraries(settings=SETTINGS))
     assert result.state == PATCHABLE, result.reason
+    assert b"echo running; date >&2; exit 0; fi" in (result.patched or b"")
 
 
 def _misparsed_tests(data: bytes) -> list[bytes]:

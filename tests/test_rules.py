@@ -418,6 +418,20 @@ def test_every_rule_is_in_the_readme_table():
         pytest.param(
             b'case "$1" in\n'
             b'status)\n'
+            b'\techo $NAME is not  running, $NAME: not running; exit 3\n'
+            b'\t;;\n'
+            b'esac\n',
+            b'case "$1" in\n'
+            b'status)\n'
+            b'\techo $NAME is stopped, $NAME: stopped; exit 3\n'
+            b'\t;;\n'
+            b'esac\n',
+            ('HB010',),
+            id='HB010: unquoted words reworded as a phrase',
+        ),
+        pytest.param(
+            b'case "$1" in\n'
+            b'status)\n'
             b'\techo "foo is not\n'
             b'running"; exit 3\n'
             b'\t;;\n'
@@ -1793,3 +1807,14 @@ def test_every_other_byte_kept(tmp_path, src):
     start = src.index(old)
     assert result.patched == src[:start] + b'echo "running"' + src[start + len(old):]
     assert result.diff  # a diff is produced for bytes that are not UTF-8
+
+
+@pytest.mark.parametrize(("src", "where"), (
+    (b'MSG="not running"\ncase "$1" in\nstatus)\n\techo "$MSG"\n\texit 3\n\t;;\nesac\n',
+     "the word comes from a variable"),
+    (b'case "$1" in\nstatus)\n\tcat <<EOF\nsvc: not running\nEOF\n\texit 3\n\t;;\nesac\n',
+     "a here-document prints it"),
+))
+def test_a_stopped_word_no_edit_can_reach_says_where_it_comes_from(tmp_path, src, where):
+    result, _ = _process(tmp_path, src)
+    assert [f.message.rsplit(": ", 1)[-1] for f in result.findings if f.rule == "HB010"] == [where]
