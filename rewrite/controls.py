@@ -21,7 +21,7 @@ from rewrite.targets import assignments, evaluate
 
 VERBS = (b"status", b"start", b"stop", b"restart")  # a first argument that makes a program a control program
 SYSTEMD_DIR = "/run/systemd/system"
-LOG_DIR = b"/var/log/"
+LOG_DIR = "/var/log/"
 _NOT_CONTROLS = ("/etc/", "/proc/", "/dev/")  # `$0 status`, an init script: not a program to stand in for
 
 
@@ -83,8 +83,7 @@ def log_directories(data: bytes, script_path: str) -> tuple[str, ...]:
     for node in walk(root):
         destination = node.child_by_field_name("destination") if node.type == "file_redirect" else None
         value = evaluate(destination, env) if destination is not None else None
-        if value and value.startswith(LOG_DIR):
-            parent = os.path.dirname(os.path.normpath(os.fsdecode(value)))
-            if parent != LOG_DIR.rstrip(b"/").decode() and ".." not in parent.split("/"):
-                found.setdefault(parent, None)
+        parent = os.path.dirname(os.path.normpath(os.fsdecode(value))) if value else ""
+        if parent.startswith(LOG_DIR):
+            found.setdefault(parent, None)
     return tuple(found)
