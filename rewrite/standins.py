@@ -5,9 +5,14 @@ sandbox holds (its processes, pid files and configuration files), so a script th
 reaches, and is judged by, its own logic: SUSE's `checkproc`, `startproc` and `killproc` (which start
 and signal the fake daemon the sandbox places at the script's binary), MySQL's `my_print_defaults`, BIND's
 `rndc` (which talks to the named the sandbox runs), Red Hat's `initlog` and `usleep`, and `pidof`
-at the /sbin path older Red Hat scripts name. A program with no stand-in is still reported as
+at the /sbin path older Red Hat scripts name. CONTROL is a well-behaved control program
+(`apachectl status`, `rabbitmqctl wait`, `$DAEMON stop`) placed where a script calls one with a
+control subcommand (rewrite.controls), and SYSTEMCTL stands in for systemctl (no systemd runs in the
+sandbox); both start, stop and report the sandbox's fake daemon, and verify notes that they
+answered, to be confirmed on a real host. Any other program with no stand-in is still reported as
 missing ("runs /usr/sbin/x (missing)"): the sandbox never guesses what an unknown program says.
-Stand-ins are placed only where the host has no such file, and only in the sandbox.
+Stand-ins are placed only where the host has no such file (systemctl: even where it has one), and
+only in the sandbox.
 """
 from __future__ import annotations
 
@@ -24,7 +29,7 @@ class Tool(NamedTuple):
     default: str | None  # where the family installs it; None: only at a path a script names
     body: str  # the program (bash)
     replace: bool = False  # placed even where the host has one (it cannot answer in the sandbox: systemctl)
-    controls: bool = False  # it controls the sandbox's daemon (TARGETS) and says so in verify's notes
+    controls: bool = False  # it controls the sandbox's fake daemon and says so in verify's notes
 
 
 _PROCS = r'''
@@ -190,14 +195,13 @@ PIDOF = Tool("pidof", None, r'''#!/bin/bash
 exec /usr/bin/pidof "$@"
 ''')
 
-# The daemon a control program controls: the fake daemon (its path, $fake) and its pid file, written by
-# the installer from the sandbox prelude's variables; TWINS holds the copy a self-controlling fake runs.
-TARGETS = "/.ha-rewrite-targets"
-TWINS = "/.ha-rewrite-ctl.d"
-ANSWERED = "/tmp/.ha-rewrite-standins"  # the stand-ins that ran, one path a line
 SELF_CONTROL = "/.ha-rewrite-ctl"  # where CONTROL goes when the daemon is its own control program
 CONTROL_VERBS = "start|stop|status|restart|reload|force-reload|graceful|condrestart|try-restart|fullstatus"
 
+# The half CONTROL and SYSTEMCTL share. The daemon they control: the fake daemon ($fake) and its pid
+# file, in /.ha-rewrite-targets (written by the installer from the prelude's variables); a fake that
+# answers as its own control program runs its twin, a copy under /.ha-rewrite-ctl.d. Each run of a
+# stand-in adds its path to /tmp/.ha-rewrite-standins, which verify's note reads.
 _DAEMON = r"""
 . /.ha-rewrite-targets 2>/dev/null || { echo "${0##*/}: no daemon to control" >&2; exit 4; }
 echo "${HR_AS:-$0}" >>/tmp/.ha-rewrite-standins
@@ -293,7 +297,8 @@ case $unit in *.*) ;; *) unit+=.service ;; esac
 case $verb in
     status)
         if pids=$(daemon_pids); then
-            printf '* %s - %s\n     Active: active (running)\n   Main PID: %s (%s)\n' "$unit" "$name" "${pids%% *}" "$name"
+            printf '* %s - %s\n     Active: active (running)\n   Main PID: %s (%s)\n' \
+                "$unit" "$name" "${pids%% *}" "$name"
             exit 0
         fi
         printf '* %s - %s\n     Active: inactive (dead)\n' "$unit" "$name"; exit 3 ;;

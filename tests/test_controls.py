@@ -10,7 +10,7 @@ import pytest
 
 from rewrite import lsb
 from rewrite.controls import SYSTEMD_DIR, control_programs, directories, log_directories, placements
-from rewrite.standins import CONTROL, SELF_CONTROL, SYSTEMCTL, Placed, installer
+from rewrite.standins import CONTROL, SELF_CONTROL, SYSTEMCTL, Placed, installer, needed
 from rewrite.verify import verify_many
 
 needs_bwrap = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
@@ -51,13 +51,20 @@ def test_placements_put_the_daemon_own_control_program_at_self_control():
         == (Placed("/usr/sbin/hrd", CONTROL),)
 
 
+def test_systemctl_is_placed_even_where_the_host_has_one():
+    """No systemd runs in the sandbox: the host's systemctl could not answer there."""
+    assert needed([b"systemctl status myservice.service\n"], (SYSTEMCTL,)) == (Placed("/usr/bin/systemctl", SYSTEMCTL),)
+    assert needed([b"/bin/systemctl is-active x\n"], (SYSTEMCTL,)) == (Placed("/bin/systemctl", SYSTEMCTL),)
+
+
 def test_directories_systemd_only_when_the_script_tests_it_and_log_directories():
     systemctl = (Placed("/usr/bin/systemctl", SYSTEMCTL),)
     tests_it = b"[ -d /run/systemd/system ] || exit 1\nsystemctl status x\n"
     assert directories(tests_it, "/etc/init.d/x", systemctl) == (SYSTEMD_DIR,)
     assert directories(b"systemctl status x\n", "/etc/init.d/x", systemctl) == ()
     assert directories(tests_it, "/etc/init.d/x", ()) == ()  # no systemctl stand-in: the host's systemd
-    logs = b'D=/var/log/hr\n$X >"$D/out" 2>>$D/err\necho >/var/log/flat.log\necho >/var/log/a/../b/x\necho >/var/log/../x/y\n'
+    logs = (b'D=/var/log/hr\n$X >"$D/out" 2>>$D/err\necho >/var/log/flat.log\n'
+            b'echo >/var/log/a/../b/x\necho >/var/log/../x/y\n')
     assert log_directories(logs, "/etc/init.d/x") == ("/var/log/hr", "/var/log/b")
     assert installer((), ("/var/log/hr",)) == "mkdir -p -- '/var/log/hr'\n"
 
