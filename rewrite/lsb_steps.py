@@ -24,7 +24,8 @@ class RawStep(NamedTuple):
 
 def parse_steps(meta: bytes) -> tuple[list[RawStep], dict[str, bytes]]:
     """The program's report after `@@lsb`: `@@step N RC`, `@@out LEN`+bytes, `@@err LEN`+bytes,
-    `@@alive PIDS`, `@@stubs PATHS`, `@@standins PATHS` per step, then `@@trace ACTION LEN`+bytes per action."""
+    `@@alive PIDS`, `@@stubs PATHS`, `@@standins PATHS` per step, then `@@trace ACTION LEN`+bytes per
+    action."""
     steps: list[RawStep] = []
     traces: dict[str, bytes] = {}
     rest = meta
@@ -72,7 +73,7 @@ fakes() { local p out=; for p in /proc/[0-9]*; do mine "${p#/proc/}" && out+=" $
 place() { cp -- "$1" "$fake.hr$$" && chmod 755 "$fake.hr$$" && mv -f -- "$fake.hr$$" "$fake"; }
 launch() {  # $fake run by the script: a daemon that forks, or (fg=yes) one the script puts in the background
     local args=("$@") p i
-    case $1 in  # run as a control program (`daemonctl stop`): answered by the stand-in put there for it
+    case $1 in  # run as a control program (`daemonctl stop`): the stand-in answers if verify placed one, else recorded
         start|stop|status|restart|reload|force-reload|graceful|condrestart|try-restart|fullstatus)
             [ -x /.ha-rewrite-ctl ] && HR_AS=$fake exec /.ha-rewrite-ctl "$@"  # rewrite.standins.SELF_CONTROL
             echo "$fake $1" >>/tmp/.ha-rewrite-control; exit 0 ;;
