@@ -262,7 +262,14 @@ def run_check(subject: Subject, check: Check, timeout: float = TIMEOUT) -> Check
         problem = f"then {result.action}: {found}" if found and number else found
     if not problem and len(runs) < len(check.steps):
         problem = _unfinished(done, timeout, check.steps[len(runs)].action)
-    return CheckResult(check.name, expected, steps, problem, report.pids, report.notes)
+    return CheckResult(check.name, expected, steps, problem, report.pids, report.notes + answered(runs))
+
+
+def answered(runs: Sequence[RawStep]) -> tuple[str, ...]:
+    """A note naming the control stand-ins that answered the steps (rewrite.standins), if any did."""
+    paths = sorted({p for raw in runs for p in raw.standins})
+    return (f"answered by ha-rewrite's stand-in for {' '.join(paths)} (a well-behaved control program): "
+            "confirm on the real host",) if paths else ()
 
 
 def _unfinished(done: sandbox.Completed, timeout: float, action: str) -> str:

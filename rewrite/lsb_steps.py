@@ -19,11 +19,13 @@ class RawStep(NamedTuple):
     alive: tuple[int, ...]
     stubs_run: tuple[str, ...]
     control: str = ""  # `PATH VERB`: the fake daemon run as a control program
+    standins: tuple[str, ...] = ()  # the control stand-ins that answered (rewrite.standins)
 
 
 def parse_steps(meta: bytes) -> tuple[list[RawStep], dict[str, bytes]]:
     """The program's report after `@@lsb`: `@@step N RC`, `@@out LEN`+bytes, `@@err LEN`+bytes,
-    `@@alive PIDS`, `@@stubs PATHS` per step, then `@@trace ACTION LEN`+bytes per action."""
+    `@@alive PIDS`, `@@stubs PATHS`, `@@standins PATHS` per step, then `@@trace ACTION LEN`+bytes per
+    action."""
     steps: list[RawStep] = []
     traces: dict[str, bytes] = {}
     rest = meta
@@ -46,6 +48,8 @@ def parse_steps(meta: bytes) -> tuple[list[RawStep], dict[str, bytes]]:
             steps[-1] = steps[-1]._replace(alive=tuple(int(p) for p in args if p.isdigit()))
         elif key == b"@@stubs" and steps:
             steps[-1] = steps[-1]._replace(stubs_run=tuple(os.fsdecode(p) for p in args if p))
+        elif key == b"@@standins" and steps:
+            steps[-1] = steps[-1]._replace(standins=tuple(os.fsdecode(p) for p in args if p))
         elif key == b"@@control" and steps:
             steps[-1] = steps[-1]._replace(control=display(b" ".join(args)))
     return steps, traces
@@ -69,8 +73,9 @@ fakes() { local p out=; for p in /proc/[0-9]*; do mine "${p#/proc/}" && out+=" $
 place() { cp -- "$1" "$fake.hr$$" && chmod 755 "$fake.hr$$" && mv -f -- "$fake.hr$$" "$fake"; }
 launch() {  # $fake run by the script: a daemon that forks, or (fg=yes) one the script puts in the background
     local args=("$@") p i
-    case $1 in  # run as a control program (`daemonctl stop`): the fake cannot stand in for that
+    case $1 in  # run as a control program (`daemonctl stop`): the stand-in answers if verify placed one, else recorded
         start|stop|status|restart|reload|force-reload|graceful|condrestart|try-restart|fullstatus)
+            [ -x /.ha-rewrite-ctl ] && HR_AS=$fake exec /.ha-rewrite-ctl "$@"  # rewrite.standins.SELF_CONTROL
             echo "$fake $1" >>/tmp/.ha-rewrite-control; exit 0 ;;
     esac
     for ((i = 0; i < ${#args[@]}; i++)); do
@@ -155,7 +160,7 @@ fi
 echo "@@lsb"
 n=0
 for action; do
-    rm -f /tmp/.ha-rewrite-stubs /tmp/.ha-rewrite-control
+    rm -f /tmp/.ha-rewrite-stubs /tmp/.ha-rewrite-control /tmp/.ha-rewrite-standins
     "$target" "$action" </dev/null >"/tmp/.ha-rewrite-out.$n" 2>"/tmp/.ha-rewrite-err.$n" 3>&- 5>&- 6>&-
     rc=$?
     settled
@@ -165,6 +170,7 @@ for action; do
     echo "@@alive $(fakes)"
     [ -s /tmp/.ha-rewrite-stubs ] && echo "@@stubs" $(sort -u /tmp/.ha-rewrite-stubs)
     [ -s /tmp/.ha-rewrite-control ] && echo "@@control $(head -n 1 /tmp/.ha-rewrite-control)"
+    [ -s /tmp/.ha-rewrite-standins ] && echo "@@standins" $(sort -u /tmp/.ha-rewrite-standins)
     n=$((n + 1))
 done
 if [ "$trace" != none ]; then  # a traced, sourced re-run per action: did it reach its case arm?

@@ -261,6 +261,7 @@ case $state in
     dead-lock) mkdir -p -- "${lockfile%/*}" && : >"$lockfile" ;;
 esac
 echo "@@pids ${pids[*]}"
+declare -F hr_state_ready >/dev/null && hr_state_ready  # a stand-in's hook, the state ready (rewrite.standins)
 cd /
 if [ -n "$program" ]; then
     eval "$program"

@@ -5,9 +5,14 @@ sandbox holds (its processes, pid files and configuration files), so a script th
 reaches, and is judged by, its own logic: SUSE's `checkproc`, `startproc` and `killproc` (which start
 and signal the fake daemon the sandbox places at the script's binary), MySQL's `my_print_defaults`, BIND's
 `rndc` (which talks to the named the sandbox runs), Red Hat's `initlog` and `usleep`, and `pidof`
-at the /sbin path older Red Hat scripts name. A program with no stand-in is still reported as
+at the /sbin path older Red Hat scripts name. CONTROL is a well-behaved control program
+(`apachectl status`, `rabbitmqctl wait`, `$DAEMON stop`) placed where a script calls one with a
+control subcommand (rewrite.controls), and SYSTEMCTL stands in for systemctl (no systemd runs in the
+sandbox); both start, stop and report the sandbox's fake daemon, and verify notes that they
+answered, to be confirmed on a real host. Any other program with no stand-in is still reported as
 missing ("runs /usr/sbin/x (missing)"): the sandbox never guesses what an unknown program says.
-Stand-ins are placed only where the host has no such file, and only in the sandbox.
+Stand-ins are placed only where the host has no such file (systemctl: even where it has one), and
+only in the sandbox.
 """
 from __future__ import annotations
 
@@ -23,6 +28,8 @@ class Tool(NamedTuple):
     name: str
     default: str | None  # where the family installs it; None: only at a path a script names
     body: str  # the program (bash)
+    replace: bool = False  # placed even where the host has one (it cannot answer in the sandbox: systemctl)
+    controls: bool = False  # it controls the sandbox's fake daemon and says so in verify's notes
 
 
 _PROCS = r'''
@@ -94,9 +101,11 @@ exit 1
 KILLPROC = Tool("killproc", "/sbin/killproc", r'''#!/bin/bash
 # killproc as SUSE's killproc package has it, a stand-in of ha-rewrite verify (in its sandbox only):
 # `killproc [-p PIDFILE] [-t SEC] [-SIG] /full/path/to/executable [-SIG]` signals the processes that
-# run the executable (the pid file's, when it names one): exit 0 when any was signalled, 7 (program
-# not running) when none was, 5 not installed. With TERM (the default) it waits for them to end
-# (SIGKILL after -t seconds, default 5, when no signal was named) and removes the pid file.
+# run the executable (the pid file's, when it names one): exit 0 when any was signalled; when none
+# runs, 0 if no signal was named and 7 (program not running to receive it) if one was (killproc(8),
+# EXIT CODES: "0 Success or program was not running (no signal specified)", "7 Program was not
+# running to receive the specified signal"); 5 not installed. With TERM (the default) it waits for
+# them to end (SIGKILL after -t seconds, default 5, when no signal was named), removes the pid file.
 pidfile= sig= exe= secs=5
 while [ $# -gt 0 ]; do
     case $1 in
@@ -119,7 +128,7 @@ if read -r pid 2>/dev/null <"$pidfile" && [ -n "$pid" ] && runs "$pid"; then
 else
     for p in /proc/[0-9]*; do runs "${p#/proc/}" && pids+=" ${p#/proc/}"; done
 fi
-[ -n "$pids" ] || exit 7
+[ -n "$pids" ] || { [ -n "$sig" ] && exit 7; exit 0; }
 kill -"${sig:-TERM}" $pids 2>/dev/null
 case ${sig:-TERM} in TERM|15|KILL|9) ;; *) exit 0 ;; esac
 alive() { local p; for p in $pids; do runs "$p" && return 0; done; return 1; }
@@ -186,7 +195,128 @@ PIDOF = Tool("pidof", None, r'''#!/bin/bash
 exec /usr/bin/pidof "$@"
 ''')
 
-TOOLS = (CHECKPROC, STARTPROC, KILLPROC, MY_PRINT_DEFAULTS, RNDC, INITLOG, USLEEP, PIDOF)
+SELF_CONTROL = "/.ha-rewrite-ctl"  # where CONTROL goes when the daemon is its own control program
+CONTROL_VERBS = "start|stop|status|restart|reload|force-reload|graceful|condrestart|try-restart|fullstatus"
+
+# The half CONTROL and SYSTEMCTL share. The daemon they control: the fake daemon ($fake) and its pid
+# file, in /.ha-rewrite-targets (written by the installer from the prelude's variables); a fake that
+# answers as its own control program runs its twin, a copy under /.ha-rewrite-ctl.d. Each run of a
+# stand-in adds its path to /tmp/.ha-rewrite-standins, which verify's note reads.
+_DAEMON = r"""
+. /.ha-rewrite-targets 2>/dev/null || { echo "${0##*/}: no daemon to control" >&2; exit 4; }
+echo "${HR_AS:-$0}" >>/tmp/.ha-rewrite-standins
+name=${fake##*/}
+twin=/.ha-rewrite-ctl.d/$name
+runs() {  # does process $1 run the daemon (replaced since: "(deleted)"; or the twin a self-controlling fake runs)?
+    local found
+    found=$(readlink "/proc/$1/exe" 2>/dev/null) || return 1
+    [ "$found" = "$fake" ] || [ "$found" = "$fake (deleted)" ] || [ "$found" = "$twin" ]
+}
+daemon_pids() {  # the pid file's process when it runs the daemon, else every process that does; 1: none
+    local pid p out=
+    if read -r pid 2>/dev/null <"$pidfile" && [ -n "$pid" ] && runs "$pid"; then echo "$pid"; return 0; fi
+    for p in /proc/[0-9]*; do runs "${p#/proc/}" && out+=" ${p#/proc/}"; done
+    [ -n "$out" ] && echo $out
+}
+alive() { local p; for p; do runs "$p" && return 0; done; return 1; }
+now() { now=${EPOCHREALTIME/[^0-9]/}; now=$((10#$now)); }  # microseconds, in $now
+wait_daemon() {  # wait $1 seconds at most until the daemon runs
+    local now end
+    now; end=$((now + $1 * 1000000))
+    while ! daemon_pids >/dev/null; do now; ((now < end)) || return 1; sleep 0.02; done
+}
+start_daemon() {  # start the daemon unless it runs, as the sandbox's fake starts; 0 when it runs then
+    daemon_pids >/dev/null && return 0
+    if [ -r /.ha-rewrite/lib ]; then  # verify --lsb's fake daemon: forks, writes the pid file
+        ( . /.ha-rewrite/lib; fg=no; launch ) </dev/null >/dev/null 2>&1
+    else
+        mkdir -p -- "${pidfile%/*}"
+        "$fake" infinity </dev/null >/dev/null 2>&1 &
+        echo $! >"$pidfile"
+    fi
+    wait_daemon 2
+}
+stop_daemon() {  # TERM, KILL after 5 s; the pid file removed; 0 unless it survived
+    local pids now end
+    pids=$(daemon_pids)
+    if [ -n "$pids" ]; then
+        kill -TERM $pids 2>/dev/null
+        now; end=$((now + 5000000))
+        while alive $pids; do now; ((now < end)) || break; sleep 0.01; done
+        alive $pids && kill -KILL $pids 2>/dev/null && sleep 0.1
+    fi
+    rm -f -- "$pidfile"
+    ! alive $pids
+}
+"""
+
+CONTROL = Tool("control", None, r"""#!/bin/bash
+# A control program (apachectl, rabbitmqctl, supervisorctl, postfix, a daemon answering its own
+# subcommands), a stand-in of ha-rewrite verify (in its sandbox only), modelling a well-behaved one:
+# it controls the daemon the sandbox runs (the fake daemon, its pid file). The subcommand is the
+# first argument that names one. status: exit 0 and `NAME is running (pid N)` when it runs, else 3
+# and `NAME is stopped`; start: starts it unless it runs (1 when it does not start); stop:
+# stops it and removes the pid file, 0 even when it was not running; restart: both; wait: waits
+# (5 s at most) until it runs, 1 when it does not; any other (reload, graceful, configtest,
+# rotate_logs, reread, update, check...): 0.
+""" + _DAEMON + r"""
+verb=
+for arg; do
+    case $arg in status|start|stop|restart|force-reload|try-restart|condrestart|wait) verb=$arg; break ;; esac
+done
+case $verb in
+    status)
+        if pids=$(daemon_pids); then echo "$name is running (pid ${pids%% *})"; exit 0; fi
+        echo "$name is stopped"; exit 3 ;;
+    start) start_daemon && exit 0; echo "$name: did not start" >&2; exit 1 ;;
+    stop) stop_daemon; exit ;;
+    restart|force-reload) stop_daemon && start_daemon ;;
+    try-restart|condrestart) daemon_pids >/dev/null || exit 0; stop_daemon && start_daemon ;;
+    wait) wait_daemon 5 && exit 0; echo "$name: did not start" >&2; exit 1 ;;
+    *) exit 0 ;;
+esac
+""", controls=True)
+
+SYSTEMCTL = Tool("systemctl", "/usr/bin/systemctl", r"""#!/bin/bash
+# systemctl, a stand-in of ha-rewrite verify (in its sandbox only, where no systemd runs): the unit
+# it is asked about is the script's service, run by the sandbox's fake daemon. status: systemd's
+# first lines, exit 0 active, 3 inactive; is-active: active or inactive, 0 or 3; start, stop,
+# restart, try-restart, reload-or-restart: start and stop the fake daemon (0, 1 when it does not
+# start); list-unit-files [UNIT...]: each UNIT enabled; reload, enable, disable, others: 0.
+""" + _DAEMON + r"""
+verb= units=() quiet=
+for arg; do
+    case $arg in
+        -q|--quiet) quiet=yes ;;
+        -*) ;;
+        *) if [ -z "$verb" ]; then verb=$arg; else units+=("$arg"); fi ;;
+    esac
+done
+unit=${units[0]:-$name.service}
+case $unit in *.*) ;; *) unit+=.service ;; esac
+case $verb in
+    status)
+        if pids=$(daemon_pids); then
+            printf '* %s - %s\n     Active: active (running)\n   Main PID: %s (%s)\n' \
+                "$unit" "$name" "${pids%% *}" "$name"
+            exit 0
+        fi
+        printf '* %s - %s\n     Active: inactive (dead)\n' "$unit" "$name"; exit 3 ;;
+    is-active) daemon_pids >/dev/null && { [ -n "$quiet" ] || echo active; exit 0; }
+        [ -n "$quiet" ] || echo inactive; exit 3 ;;
+    start) start_daemon && exit 0; echo "Job for $unit failed." >&2; exit 1 ;;
+    stop) stop_daemon; exit ;;
+    restart|reload-or-restart|force-reload) stop_daemon && start_daemon ;;
+    try-restart|condrestart|reload-or-try-restart) daemon_pids >/dev/null || exit 0; stop_daemon && start_daemon ;;
+    list-unit-files)
+        echo "UNIT FILE STATE VENDOR PRESET"
+        for u in "${units[@]}"; do printf '%s enabled enabled\n' "$u"; done
+        printf '\n%s unit files listed.\n' "${#units[@]}" ;;
+    *) exit 0 ;;
+esac
+""", replace=True, controls=True)
+
+TOOLS = (CHECKPROC, STARTPROC, KILLPROC, MY_PRINT_DEFAULTS, RNDC, INITLOG, USLEEP, PIDOF, SYSTEMCTL)
 
 
 class Placed(NamedTuple):
@@ -210,16 +340,52 @@ def needed(texts: Iterable[bytes], tools: tuple[Tool, ...] = TOOLS) -> tuple[Pla
         defined = any(re.search(rb"(?m)^[ \t]*(?:function[ \t]+)?" + name + rb"[ \t]*\(\)", t) for t in texts)
         paths = named or ({tool.default} if tool.default and not defined else set())
         for path in sorted(paths):
-            if not os.path.lexists(host_path(path)):
+            if tool.replace or not os.path.lexists(host_path(path)):
                 placed.setdefault(path, Placed(path, tool))
     return tuple(placed.values())
 
 
-def installer(placed: tuple[Placed, ...]) -> str:
-    """Bash that writes each stand-in at its path (run by the sandbox prelude, before the state)."""
-    parts = []
+def installer(placed: tuple[Placed, ...], directories: tuple[str, ...] = ()) -> str:
+    """Bash that writes each stand-in at its path and makes DIRECTORIES (run by the sandbox prelude,
+    before the state). With a stand-in that controls the daemon: the daemon's file (TARGETS) and the
+    note saying a stand-in answered; with one at SELF_CONTROL, the hook that lets the fake answer."""
+    parts = [f"mkdir -p -- {_quoted(d)}\n" for d in directories]
     for path, tool in placed:
-        quoted = "'" + path.replace("'", "'\\''") + "'"
+        quoted = _quoted(path)
         parts.append(f"mkdir -p -- \"$(dirname -- {quoted})\" && rm -f -- {quoted} && cat >{quoted} <<'HR_STAND_IN'\n"
                      f"{tool.body}HR_STAND_IN\nchmod 755 {quoted} || echo \"@@note no stand-in at \"{quoted}\n")
+    if any(p.tool.controls for p in placed):
+        parts.append(_CONTROLLED)
+    if any(p.path == SELF_CONTROL for p in placed):
+        parts.append(_SELF_CONTROLLED)
     return "".join(parts)
+
+
+def _quoted(path: str) -> str:
+    return "'" + path.replace("'", "'\\''") + "'"
+
+
+# Run by the prelude (its $fake and $pidfile): which daemon the control stand-ins control; at its end
+# (an EXIT trap), a note naming the stand-ins that answered, for verify's report.
+_CONTROLLED = r"""printf 'fake=%q pidfile=%q\n' "$fake" "$pidfile" >/.ha-rewrite-targets
+hr_answered() {
+    [ -s /tmp/.ha-rewrite-standins ] || return 0
+    echo "@@note answered by ha-rewrite's stand-in for $(sort -u /tmp/.ha-rewrite-standins | paste -sd ' ')" \
+        "(a well-behaved control program): confirm on the real host"
+}
+trap hr_answered EXIT
+"""
+
+# The daemon is its own control program (`$DAEMON status`): once the state is ready (the prelude's
+# hook), the fake's file becomes a program that runs CONTROL for a control subcommand and a copy of
+# the fake (its twin, same name) otherwise; the fakes already running keep running.
+_SELF_CONTROLLED = r"""hr_state_ready() {
+    local twin=/.ha-rewrite-ctl.d/${fake##*/}
+    mkdir -p /.ha-rewrite-ctl.d && cp -- "$fake" "$twin" && rm -f -- "$fake" && {
+        echo '#!/bin/bash'
+        echo '# The fake daemon of ha-rewrite verify, answering as its own control program (sandbox only).'
+        printf 'case $1 in %s) HR_AS=%q exec /.ha-rewrite-ctl "$@" ;; esac\nexec %q "$@"\n' \
+            '""" + CONTROL_VERBS + r"""' "$fake" "$twin"
+    } >"$fake" && chmod 755 "$fake" || echo "@@note the fake daemon cannot answer as its control program"
+}
+"""

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from rewrite import sandbox, standins
+from rewrite import controls, sandbox, standins
 from rewrite.contract import LRMD_WINDOW, RUNNING, STOPPED, Verdicts, judge, says_running
 from rewrite.parse import line_col
 from rewrite.library import Library
@@ -217,6 +217,10 @@ def make_plan(path: str, *, daemon: str | None = None, pidfile: str | None = Non
         raise CannotRun(str(exc)) from exc
     texts = [data, subject_data] + [_library_text(v, binds) for v in (s.value for s in subject_scan.source_lines)]
     placed = tuple(p for p in standins.needed(texts) if p.path != targets.binary)
+    made: tuple[str, ...] = ()  # directories the sandbox makes for a script (rewrite.controls)
+    if mode == "script":
+        placed += controls.placements(subject_data, subject_target, targets.binary, frozenset(p.path for p in placed))
+        made = controls.directories(subject_data, subject_target, placed)
     stub_text = "".join(line + "\n" for line in stub_text.splitlines()
                         if line.split(" ", 1)[1] not in {p.path for p in placed})
     writable = (targets.binary,) + tuple(line.split(" ", 1)[1] for line in stub_text.splitlines()) \
@@ -227,7 +231,8 @@ def make_plan(path: str, *, daemon: str | None = None, pidfile: str | None = Non
         if data.split(b"\n", 1)[0].endswith(b"\r") else ""
     kind = "wrapper" if original else scan.kind
     return Plan(path, kind, targets, sandbox.Layout(tuple(dict.fromkeys(binds)), writable), mode, target,
-                trace, stub_text, command, entries, hint, subject, standins.installer(placed),
+                trace, stub_text, command, entries, hint, subject,
+                standins.installer(placed, made),
                 subject_target if wrapped is not None else "")
 
 

@@ -113,6 +113,7 @@ def lsb_view(report: lsb.LsbReport) -> dict[str, Any]:
         notes.append(f"every check: {no_verdict[0][1]}")
     else:
         notes += [f"{check}: {problem}" for check, problem in no_verdict]
+    notes += dict.fromkeys(note for c in report.checks for note in c.notes)  # stand-ins that answered, once each
     return {"error": report.error, "fake": fake, "rows": rows, "notes": notes}
 
 

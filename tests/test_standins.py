@@ -149,4 +149,22 @@ esac
     steps = {c.check: (c.steps[0].stdout, len(c.steps[0].alive)) for c in report.checks
              if c.check in ("start-stopped", "stop-running", "stop-stopped")}
     assert steps == {"start-stopped": (b"startproc 1\n", 0),  # the fake answers --test and exits
-                     "stop-running": (b"killproc 0\n", 0), "stop-stopped": (b"killproc 7\n", 0)}
+                     "stop-running": (b"killproc 0\n", 0),
+                     "stop-stopped": (b"killproc 0\n", 0)}  # no signal named: 0, program was not running
+
+
+@needs_bwrap
+def test_killproc_on_nothing_running_exits_0_without_a_signal_and_7_with_one(tmp_path):
+    """killproc(8), EXIT CODES: 0 "program was not running (no signal specified)", 7 "Program was
+    not running to receive the specified signal"."""
+    script = _script(tmp_path, "hrd", """#!/bin/bash
+BIN=/usr/sbin/hrd
+PIDFILE=/var/run/hrd.pid
+case "$1" in
+  stop) /sbin/killproc -p $PIDFILE $BIN; a=$?; /sbin/killproc -p $PIDFILE -TERM $BIN; b=$?
+    /sbin/killproc -HUP $BIN; echo "none $a, TERM $b, HUP $?" ;;
+  status) /sbin/checkproc -p $PIDFILE $BIN && { echo running; exit 0; }; echo stopped; exit 3 ;;
+esac
+""")
+    (report,) = lsb.run_checklist([script], checks=["stop-stopped"])
+    assert report.checks[0].steps[0].stdout == b"none 0, TERM 7, HUP 7\n"

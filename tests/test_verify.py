@@ -195,9 +195,11 @@ esac
 
 
 def test_programs_the_sandbox_lacks_or_stubs_give_no_verdict(tmp_path):
-    absent = _script(tmp_path, "absentd", '#!/bin/sh\ncase "$1" in\n  status) /usr/sbin/hr-absent status ;;\nesac\n')
+    """Programs run without a control subcommand first: `PROGRAM status` has a stand-in (test_controls)."""
+    absent = _script(tmp_path, "absentd", '#!/bin/sh\ncase "$1" in\n  status) /usr/sbin/hr-absent --status ;;\n'
+                                          'esac\n')
     stubbed = _script(tmp_path, "ctld", '#!/bin/sh\n[ -x /usr/sbin/hr-ctl ] || exit 5\n'
-                                        'case "$1" in\n  status) /usr/sbin/hr-ctl status ;;\nesac\n')
+                                        'case "$1" in\n  status) /usr/sbin/hr-ctl -q ;;\nesac\n')
     absent_report, stubbed_report = verify_many([absent, stubbed])
     assert {s.problem for s in absent_report.states} == {
         "runs /usr/sbin/hr-absent (missing): the sandbox cannot stand in for it, verify on the real host"}
