@@ -30,15 +30,19 @@ def lsb_refusal(outputs: Sequence[Output]) -> str | None:
 
 
 def lsb_codes(path: str, outputs: Sequence[Output]) -> bool:
-    """Does every status branch of the script at PATH end on a literal LSB code (0-4), not all of them 0?
+    """Does every status branch of the script at PATH end on an LSB code: a literal 0-4 (not all of
+    them 0), or SUSE's `rc_status -v`, whose code (checkproc's) the script passes on to rc_exit?
 
     Not when a status line is a library's: its code is what the function returns, and the script
     may combine several calls (`status a; status b`) into an exit code of its own.
     """
     status = [o for o in outputs if o.role == "status" and o.stream == "stdout"]
-    codes = [o.code for o in status]
-    return bool(codes) and all(o.path == path for o in status) and all(c in LSB_CODES for c in codes) \
-        and any(c != 0 for c in codes)
+
+    def coded(output: Output) -> bool:
+        return output.code is None if output.kind == "state" else output.code in LSB_CODES
+
+    return bool(status) and all(o.path == path and coded(o) for o in status) \
+        and any(o.kind == "state" or o.code != 0 for o in status)
 
 
 def render_wrapper(original: str, reason: str, word: bytes, lsb: bool = False, source: bytes = b"",

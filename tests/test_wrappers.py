@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from corpus_cases import INPUT, REPO
 from rewrite.cli import main
 
 EXTERNAL = b"""#!/bin/sh
@@ -325,3 +326,27 @@ def test_an_lsb_wrapper_judges_words_when_a_status_branch_has_no_lsb_code(tmp_pa
     wrapper, _ = _wrapped_with_pidfile(tmp_path, OK_NOT_OK.replace(b"exit 3", b"exit 0"), "--lsb-wrapper")
     assert b"status judged by its words" in wrapper.read_bytes()
     assert (_status(wrapper).stdout, _status(wrapper).returncode) == (b"running\n", 0)  # NOT OK, as rm reads it
+
+
+SUSE_STYLE = b"""#!/bin/sh
+# SUSE style: a banner that says `running`, then rc_status -v, whose code rc_exit passes on
+. /etc/rc.status
+rc_reset
+case "$1" in
+  status) echo -n "Checking for running svc: "; /sbin/checkproc /usr/sbin/svcd; rc_status -v ;;
+  *) echo "Usage: $0 {status}"; exit 1 ;;
+esac
+rc_exit
+"""
+
+
+def test_an_lsb_wrapper_judges_rc_status_by_the_code_it_passes_on(tmp_path):
+    original = _script(tmp_path / "svc", SUSE_STYLE)
+    rc_status = str(REPO / INPUT / "suse" / "rc.status")
+    assert main(["patch", "--lsb-wrapper", "--rc-status", rc_status, "--dest", str(tmp_path / "D"), str(original)]) == 1
+    assert b"status judged by its exit code" in (tmp_path / "D" / "svc").read_bytes()
+    # its words alone would read the banner's `running`: the same script ending in `exit 0` is judged by them
+    (tmp_path / "w").mkdir()
+    worded = _script(tmp_path / "w" / "svc", SUSE_STYLE.replace(b"rc_exit\n", b"exit 0\n"))
+    assert main(["patch", "--lsb-wrapper", "--rc-status", rc_status, "--dest", str(tmp_path / "W"), str(worded)]) == 1
+    assert b"status judged by its words" in (tmp_path / "W" / "svc").read_bytes()
