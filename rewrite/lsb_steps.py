@@ -61,7 +61,7 @@ PROGRAM = r"""
 lsb_state=$1 fg=$2 source_traced=$3 main_runs=$4; shift 4
 hr=/.ha-rewrite
 dflt=; env --default-signal true 2>/dev/null && dflt="env --default-signal"
-mkdir -p "$hr" && cp /usr/bin/sleep "$hr/sleeper" && chmod 755 "$hr/sleeper" \
+mkdir -p "$hr" && cp /usr/bin/sleep "$hr/sleeper" && cp /bin/bash "$hr/shell" && chmod 755 "$hr/sleeper" "$hr/shell" \
     || { echo "@@fail cannot prepare the fake daemon"; exit 70; }
 table="$main_runs $fake $pidfile"$'\n'$others  # "RUN BINARY PIDFILE": every fake daemon, the main one first
 { printf 'fake=%q pidfile=%q fg=%q dflt=%q hr=%q table=%q\n' "$fake" "$pidfile" "$fg" "$dflt" "$hr" "$table"
@@ -109,12 +109,13 @@ launch() {  # a fake daemon run by the script: one that forks, or (fg=yes) one t
         read -r i 2>/dev/null <"$p" && mine "$i" "$self" && continue
         free=$p; break
     done
-    place "$self" "$hr/sleeper" || exit 1
-    if [ "$fg" = yes ]; then
+    if [ "$fg" = yes ]; then  # this process becomes the daemon (the script's $!): a shell run from $self
+        place "$self" "$hr/shell" && mkfifo -- "$hr/fifo.$$" || exit 1
         HR_PARENT=$$ HR_SELF=$self HR_PIDFILE=$free setsid -f /bin/bash -c '. /.ha-rewrite/lib; settle' \
             </dev/null >/dev/null 2>&1 3>&-
-        exec $dflt "$self" infinity
+        HR_PIDFILE=$free HR_FIFO=$hr/fifo.$$ exec $dflt "$self" -c "$foreground"
     fi
+    place "$self" "$hr/sleeper" || exit 1
     HR_SELF=$self HR_PIDFILE=$free setsid -f /bin/bash -c '. /.ha-rewrite/lib; guard' </dev/null >/dev/null 2>&1 3>&-
     for ((i = 0; i < 500; i++)); do
         read -r p 2>/dev/null <"$free" && mine "$p" "$self" && exit 0
@@ -122,6 +123,11 @@ launch() {  # a fake daemon run by the script: one that forks, or (fg=yes) one t
     done
     echo "$name: did not start" >&2; exit 1
 }
+# The foreground daemon: it waits on a fifo with no writer and, as a daemon does, removes its pid file
+# when a catchable signal ends it (SIGKILL leaves it behind).
+foreground='exec 7<>"$HR_FIFO"; rm -f -- "$HR_FIFO"
+trap '"'"'read -r p 2>/dev/null <"$HR_PIDFILE" && [ "$p" = "$$" ] && rm -f -- "$HR_PIDFILE"; exit 143'"'"' TERM INT HUP QUIT
+while :; do read -r -u 7 _; done'
 settle() {  # once $HR_PARENT runs from $HR_SELF: the launcher back in place, the pid file written
     local i
     for ((i = 0; i < 500; i++)); do mine "$HR_PARENT" "$HR_SELF" && break; sleep 0.01; done
