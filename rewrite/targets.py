@@ -1,12 +1,17 @@
-"""What a script's status operation looks at, inferred from its text: daemon, pid file, lock file, stubs.
+"""What a script's status operation looks at, inferred from its text: daemons, pid files, lock file,
+mounts, stubs.
 
-verify prepares each state around these: fake daemons named like the real one, a pid file, a lock
-file, and stub files at the paths the script tests before it reaches its status logic
-(`[ -x /usr/sbin/ntpd ] || exit 5`, `. /etc/sysconfig/network`). Values come from top-level
-assignments (`prog=`, `pidfile=${PIDFILE-/var/run/x.pid}`, `prog=$(basename $exec)`), the arguments
-of `status [-p PIDFILE] [-l LOCK] NAME`, `status_of_proc [-p PIDFILE] DAEMON NAME` and
-`checkproc [-p PIDFILE] BINARY`, and `/var/lock/subsys/NAME` words; options override them.
-Paths are `str` decoded with os.fsdecode (lossless): they become command-line arguments.
+verify prepares each state around these: fake daemons named like the real ones (the main one, and
+every other daemon or instance its status calls name: `status sendmail; status sm-client`), a pid
+file each, a lock file, a file system at each directory the script mounts, and stub files at the
+paths the script tests before it reaches its status logic (`[ -x /usr/sbin/ntpd ] || exit 5`,
+`. /etc/sysconfig/network`), also those a `for` loop builds or globs (`/etc/ssh/ssh_host_${type}_key`,
+`/etc/vsftpd/*.conf`). Values come from top-level assignments (`prog=`,
+`pidfile=${PIDFILE-/var/run/x.pid}`, `prog=$(basename $exec)`), the arguments of
+`status [-p PIDFILE] [-l LOCK] NAME`, `status_of_proc [-p PIDFILE] DAEMON NAME` and
+`checkproc [-p PIDFILE] BINARY`, the programs the start code runs (`daemon --check NAME PROGRAM`,
+`$DAEMON ... &`), and `/var/lock/subsys/NAME` words; options override them (`--daemon`: that one
+daemon only). Paths are `str` decoded with os.fsdecode (lossless): they become command-line arguments.
 """
 from __future__ import annotations
 
@@ -416,12 +421,13 @@ def _sourced(root: Node, env: Env) -> Iterator[bytes]:
 
 
 def stubs(data: bytes, script_path: str, targets: Targets, skip: tuple[str, ...] = ()) -> tuple[Stub, ...]:
-    """Stub files for the paths a script tests or sources, so it reaches its status logic.
+    """Stub files for the paths a script tests or sources, so it reaches its status logic, and one
+    file per glob a `for` loop iterates over (named for the daemon: `/etc/vsftpd/vsftpd.conf`).
 
     Left out: state directories (/run, /var/run, /var/lock, /tmp, ...), the pid and lock files,
     a sourced `functions` library (bound, not stubbed; a tested one is stubbed even in SKIP: `[ -f
     /etc/init.d/functions ] && . DEPLOY/functions`), the paths in SKIP (and below them), relative and
-    directory-like paths.
+    directory-like paths, the fake daemons' binaries.
     """
     root = parse(data).root_node
     env = assignments(root, script_path)
