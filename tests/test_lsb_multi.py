@@ -7,6 +7,7 @@ config files and host keys, and a script whose only state is its mounted file sy
 """
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from corpus_cases import INPUT, REPO
+from rewrite.cli import main
 from rewrite.lsb import LsbReport, run_checklist
 from rewrite.verify import ScriptReport, verify_many
 
@@ -221,3 +223,15 @@ def test_mounted_file_systems_are_a_state_the_sandbox_cannot_change(verified, ch
     }
     checks = {c.check: c for c in checked["mounts"].checks}
     assert checks["status-running"].ok and checks["start-running"].ok and checks["status-running"].pids == ()
+
+
+def test_cli_names_every_fake_and_mount(written, capsys):
+    assert main(["verify", "--functions", LIB2010, written["two"], written["mounts"]]) == 1  # two's running-9
+    out = capsys.readouterr().out
+    assert "   daemon alphad at /usr/sbin/alphad, pid file /var/run/alphad.pid, lock file /var/lock/subsys/two\n" \
+           "   and daemon betad at /usr/sbin/betad, pid file /var/run/betad.pid\n" in out
+    assert "   and a file system mounted at /srv/vol/red, /srv/vol/blue (no daemon: the running states start none)\n" in out
+    assert main(["verify", "--format", "json", "--functions", LIB2010, written["two"]]) == 1
+    targets = json.loads(capsys.readouterr().out)["scripts"][0]["targets"]
+    assert (targets["others"], targets["mounts"], targets["processes"]) == \
+        ([{"daemon": "betad", "binary": "/usr/sbin/betad", "pidfile": "/var/run/betad.pid"}], [], True)
