@@ -324,6 +324,7 @@ def _subsys_name(root: Node, env: Env) -> bytes | None:
 
 
 LOOP_VALUES = 8  # values of one `for` loop followed: a script's own list (`for type in rsa dsa`) is short
+LOOP_BODIES = 256  # loop bodies walked with a bound value, per walk; past it (nested loops), once unbound
 _LISTERS = (b"ls", b"echo")  # `for f in $(ls /etc/x/*.conf)`: the words they print are their arguments
 
 
@@ -332,13 +333,16 @@ def walk_bound(root: Node, env: Env) -> Iterator[tuple[Node, Env]]:
     its values in turn (its body walked once per value) and the assignments made inside that body
     (`key=/etc/ssh/ssh_host_${type}_key`), in order. Globs stay globs (`/etc/vsftpd/*.conf`)."""
     stack: list[tuple[Node, Env, bool]] = [(root, env, False)]
+    budget = LOOP_BODIES
     while stack:
         node, scope, looped = stack.pop()
         yield node, scope
         if looped and node.type == "variable_assignment":
             _assign(node, scope)
         if node.type == "for_statement":
-            stack.extend(_loop_bodies(node, scope))
+            bodies = _loop_bodies(node, scope, budget)
+            budget -= len(bodies)
+            stack.extend(bodies)
             children = [c for c in node.children if c.type != "do_group"]
         else:
             children = node.children
@@ -355,14 +359,18 @@ def _assign(node: Node, scope: Env) -> None:
             scope[text(name)] = resolved
 
 
-def _loop_bodies(node: Node, scope: Env) -> list[tuple[Node, Env, bool]]:
-    """The loop body once per value, last value first (a stack), each with its own scope."""
+def _loop_bodies(node: Node, scope: Env, budget: int) -> list[tuple[Node, Env, bool]]:
+    """The loop body once per value, last value first (a stack), each with its own scope; once with
+    the variable unknown when no value is known or BUDGET is spent."""
     variable = node.child_by_field_name("variable")
+    name = text(variable) if variable is not None else b""
     body = next((c for c in node.children if c.type == "do_group"), None)
-    if variable is None or body is None:
+    if body is None:
         return []
-    values = loop_values(node, scope)[:LOOP_VALUES]
-    return [(body, {**scope, text(variable): value}, True) for value in reversed(values)]
+    values = loop_values(node, scope)[:LOOP_VALUES] if name else []
+    if not values or len(values) > budget:
+        return [(body, {k: v for k, v in scope.items() if k != name}, True)]
+    return [(body, {**scope, name: value}, True) for value in reversed(values)]
 
 
 def loop_values(node: Node, scope: Env) -> list[bytes]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from corpus_cases import INPUT, REPO
-from rewrite.targets import Fake, Stub, Targets, infer, launched, library_targets, started, stubs
+from rewrite.targets import LOOP_BODIES, Fake, Stub, Targets, infer, launched, library_targets, started, stubs
 
 INIT = "/etc/rc.d/init.d/"
 
@@ -237,8 +237,19 @@ def test_stubs_for_paths_a_loop_builds():
         pytest.param(b'for f in /etc/q/*.conf; do [ -f $f ]; done\n', ["/etc/q/s.conf"], id="a glob: one instance"),
         pytest.param(b'for f in /etc/q/?.conf; do :; done\n', [], id="another wildcard: nothing to name"),
         pytest.param(b'for f in $UNKNOWN; do [ -f /etc/$f ]; done\n', [], id="nothing known"),
+        pytest.param(b'f=/x\nfor f in $UNKNOWN; do [ -f /etc/q.conf ] && [ -f $f/q.conf ]; done\n',
+                     ["/etc/q.conf", "/q.conf"],
+                     id="nothing known: the body still walked, the variable unknown in it"),
         pytest.param(b'for f; do [ -f /etc/$f ]; done\n', [], id="the arguments"),
     ],
 )
 def test_loop_forms(script, paths):
     assert [s.path for s in stubs(script, INIT + "s", infer(script, INIT + "s"))] == paths
+
+
+def test_nested_loops_are_walked_within_a_budget():
+    body = b"[ -f /etc/q/$a$b$c$d$e$f$g$h$i$j ]"
+    for variable in b"jihgfedcba":
+        body = b"for %c in 1 2 3 4 5 6 7 8; do %s; done" % (variable, body)
+    found = stubs(body + b"\n", INIT + "s", infer(body + b"\n", INIT + "s"))
+    assert 0 < len(found) <= LOOP_BODIES  # ten loops of eight: 8**10 bodies unless the budget stops them
