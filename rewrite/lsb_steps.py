@@ -78,7 +78,11 @@ mine() {  # was process $1 executed from a fake daemon (from $2 only, if given; 
     while read -r run b _; do [ "$exe" = "$b" ] && return 0; done <<<"$table"
     return 1
 }
-fakes() { local p out=; for p in /proc/[0-9]*; do mine "${p#/proc/}" ${1:+"$1"} && out+=" ${p#/proc/}"; done; echo $out; }
+fakes() {  # the fake daemons' pids (of binary $1 only, if given)
+    local p out=
+    for p in /proc/[0-9]*; do mine "${p#/proc/}" ${1:+"$1"} && out+=" ${p#/proc/}"; done
+    echo $out
+}
 place() { cp -- "$2" "$1.hr$$" && chmod 755 "$1.hr$$" && mv -f -- "$1.hr$$" "$1"; }  # place BINARY FROM
 self_binary() {  # the fake daemon binary this launcher runs as ($0, maybe through a symlinked /sbin)
     local run b real
@@ -126,7 +130,8 @@ launch() {  # a fake daemon run by the script: one that forks, or (fg=yes) one t
 # The foreground daemon: it waits on a fifo with no writer and, as a daemon does, removes its pid file
 # when a catchable signal ends it (SIGKILL leaves it behind).
 foreground='exec 7<>"$HR_FIFO"; rm -f -- "$HR_FIFO"
-trap '"'"'read -r p 2>/dev/null <"$HR_PIDFILE" && [ "$p" = "$$" ] && rm -f -- "$HR_PIDFILE"; exit 143'"'"' TERM INT HUP QUIT
+trap '"'"'read -r p 2>/dev/null <"$HR_PIDFILE" && [ "$p" = "$$" ] && rm -f -- "$HR_PIDFILE"
+    exit 143'"'"' TERM INT HUP QUIT
 while :; do read -r -u 7 _; done'
 settle() {  # once $HR_PARENT runs from $HR_SELF: the launcher back in place, the pid file written
     local i
@@ -190,7 +195,8 @@ if [ "$lsb_state" = running ]; then  # every daemon the status checks, each inst
         for ((i = 0; i < 500; i++)); do [ "$(fakes "$binary")" != "$before" ] && break; sleep 0.01; done
         settled
     done <<<"$table"
-    p=$(fakes "$fake"); [ -n "$p" ] || [ "$main_runs" = no ] || { echo "@@fail the fake daemon did not start"; exit 70; }
+    p=$(fakes "$fake")
+    [ -n "$p" ] || [ "$main_runs" = no ] || { echo "@@fail the fake daemon did not start"; exit 70; }
     mkdir -p -- "${pidfile%/*}" "${lockfile%/*}" && : >"$lockfile"
     [ -s "$pidfile" ] || [ -z "$p" ] || printf '%s\n' "${p%% *}" >"$pidfile"
     echo "@@pids $(fakes)"

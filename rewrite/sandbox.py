@@ -12,10 +12,10 @@ The prelude runs in two stages. Stage 1 holds CAP_SYS_ADMIN and CAP_SETPCAP only
 state's file systems (a tmpfs at each directory a script mounts, for a running state), moves the
 namespace's PID counter (so pids have the width of a busy host's) and makes `/proc` read-only.
 Stage 2 runs as root with an empty capability bounding set: it places stubs, stand-ins
-(rewrite.standins) and fake daemons,
-writes the state's pid and lock files (a running state starts every daemon the status checks:
-the main one once, or nine times, each other once, each with its pid file), then runs the status command with the sandbox's stdout and
-stderr. It reports on a third pipe: `@@exit N`, `@@pids ...`, `@@trace LEN` followed by LEN bytes.
+(rewrite.standins) and fake daemons, writes the state's pid and lock files (a running state starts
+every daemon the status checks: the main one once, or nine times, each other one once, each with
+its pid file), then runs the status command with the sandbox's stdout and stderr. It reports on a
+third pipe: `@@exit N`, `@@pids ...`, `@@trace LEN` followed by LEN bytes.
 A Prelude's `program` (bash, see rewrite.lsb_steps) replaces that last part: it runs after the state is
 prepared, with the prelude's variables and descriptors, and reports on the same pipe.
 """
@@ -327,7 +327,8 @@ class Prelude(NamedTuple):
 
 def prelude_command(prelude: Prelude, meta_fd: int) -> list[str]:
     return ["/bin/bash", "-c", PRELUDE, PRELUDE_NAME, "stage1", str(meta_fd), str(PID_BASE),
-            "".join(m + "\n" for m in prelude.mounted), prelude.state, str(prelude.processes), prelude.fake, prelude.pidfile,
+            "".join(m + "\n" for m in prelude.mounted), prelude.state, str(prelude.processes), prelude.fake,
+            prelude.pidfile,
             "yes" if prelude.declared else "no", prelude.lockfile, prelude.mode,
             prelude.target, prelude.trace, prelude.stubs, prelude.tools, prelude.program, prelude.others,
             *prelude.command]

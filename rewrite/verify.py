@@ -336,8 +336,9 @@ def run_state(plan: Plan, state: str, timeout: float) -> StateResult:
     """Prepare STATE in a fresh sandbox, run the status command, judge what it printed."""
     targets = plan.targets
     running = state.startswith("running")
-    prelude = sandbox.Prelude(state, COUNTS.get(state, 0) if targets.processes else 0, targets.binary, targets.pidfile, targets.declared,
-                              targets.lockfile, plan.mode, plan.traced_target, plan.trace, plan.stubs, plan.command,
+    count = COUNTS.get(state, 0) if targets.processes else 0
+    prelude = sandbox.Prelude(state, count, targets.binary, targets.pidfile, targets.declared, targets.lockfile,
+                              plan.mode, plan.traced_target, plan.trace, plan.stubs, plan.command,
                               tools=plan.tools, others=others_text(targets),
                               mounted=targets.mounts if running else ())
     try:

@@ -149,7 +149,10 @@ WRONG_AFTER = {
         'wrong for rm,lrmd,lsb': 'dead-pidfile',
         'exit 0, LSB specifies 1; rm and lrmd read its stdout as running': 'status-dead-pidfile',
     },
-    'redhat-2004/sendmail': {'exit 1, LSB specifies 0': 'stop-stopped', 'exit 1, LSB specifies 2 or 3': 'unknown-action'},
+    'redhat-2004/sendmail': {
+        'exit 1, LSB specifies 0': 'stop-stopped',
+        'exit 1, LSB specifies 2 or 3': 'unknown-action',
+    },
     'redhat-2010/nfs': {'exit 1, LSB specifies 0; no fake daemon is running after it': 'start-stopped'},
     'suse/ntp': {'exit 1, LSB specifies 2 or 3': 'unknown-action', 'exit 7, LSB specifies 0': 'stop-stopped'},
     'suse/postfix': {
@@ -205,8 +208,9 @@ NO_VERDICT_AFTER = {
     },
 }
 # `verify` states of the `patch` copy that are not right: what is missing for issue #6.
-#   quietstatus: status prints nothing and ignores a stale pid file; rabbitmq-server, alwaysok, apache2ctl, supervisor: the status text comes from a control
-#   program the sandbox has no stand-in for; daemonctl: the daemon itself as its control program;
+#   quietstatus: status prints nothing and ignores a stale pid file; rabbitmq-server, alwaysok,
+#   apache2ctl, supervisor: the status text comes from a control program the sandbox has no stand-in
+#   for; daemonctl: the daemon itself as its control program;
 #   myservice: exits early without /run/systemd/system (systemctl's: no systemd in the sandbox).
 STATES_NOT_RIGHT = {
     'wrappers/myservice': {'early exit': 'dead-lock dead-pidfile running-1 running-9 stopped'},

@@ -27,7 +27,10 @@ RED_HAT = "#!/bin/bash\n. /etc/rc.d/init.d/functions\n"
 # Two daemons, each from its own binary; status answers for both (the worse code wins).
 TWO = RED_HAT + """
 start() { daemon /usr/sbin/alphad && daemon /usr/sbin/betad && touch /var/lock/subsys/two; }
-stop() { killproc alphad; a=$?; killproc betad; b=$?; rm -f /var/lock/subsys/two; [ $a -eq 0 ] && return $b; return $a; }
+stop() {
+    killproc alphad; a=$?; killproc betad; b=$?
+    rm -f /var/lock/subsys/two; [ $a -eq 0 ] && return $b; return $a
+}
 case "$1" in
   start) start ;;
   stop) stop; exit 0 ;;
@@ -160,7 +163,8 @@ def _checks(report: LsbReport) -> dict[str, tuple[tuple[int | None, ...], tuple[
 def test_running_states_start_every_daemon_the_status_checks(verified):
     states = {s.state: s for s in verified["two"].states}
     # right but for running-9, whose nine pids push "running" past lrmd's window (the library's own fault)
-    assert [(s.state, s.fooled, s.problem) for s in verified["two"].states if not s.ok] == [("running-9", ("lrmd",), "")]
+    wrong = [(s.state, s.fooled, s.problem) for s in verified["two"].states if not s.ok]
+    assert wrong == [("running-9", ("lrmd",), "")]
     running = states["running-1"]
     assert len(running.pids) == 2 and running.exit == 0
     assert re.fullmatch(rb"alphad \(pid +\d+\) is running\.\.\.\nbetad \(pid +\d+\) is running\.\.\.\n",
@@ -230,7 +234,8 @@ def test_cli_names_every_fake_and_mount(written, capsys):
     out = capsys.readouterr().out
     assert "   daemon alphad at /usr/sbin/alphad, pid file /var/run/alphad.pid, lock file /var/lock/subsys/two\n" \
            "   and daemon betad at /usr/sbin/betad, pid file /var/run/betad.pid\n" in out
-    assert "   and a file system mounted at /srv/vol/red, /srv/vol/blue (no daemon: the running states start none)\n" in out
+    assert "   and a file system mounted at /srv/vol/red, /srv/vol/blue " \
+           "(no daemon: the running states start none)\n" in out
     assert main(["verify", "--format", "json", "--functions", LIB2010, written["two"]]) == 1
     targets = json.loads(capsys.readouterr().out)["scripts"][0]["targets"]
     assert (targets["others"], targets["mounts"], targets["processes"]) == \
