@@ -25,9 +25,10 @@ from rewrite import sandbox
 from rewrite.contract import RUNNING, STOPPED, Verdicts, judge
 from rewrite.parse import in_function, parse, text, unquote, walk
 from rewrite.source import display
-from rewrite.targets import Targets, backgrounds, names_pidfile, started
+from rewrite.targets import Targets, backgrounds, launched, names_pidfile, started
 from rewrite.lsb_steps import PROGRAM, RawStep, parse_steps
-from rewrite.verify import DEPLOY_DIR, TIMEOUT, CannotRun, Plan, exit_line, make_plan, missing_programs
+from rewrite.verify import (DEPLOY_DIR, TIMEOUT, CannotRun, Plan, exit_line, make_plan, missing_programs,
+                            others_text)
 
 UNKNOWN_ACTION = "no-such-action"
 
@@ -140,6 +141,7 @@ class Subject(NamedTuple):
     foreground: bool  # the script backgrounds the daemon itself (`$DAEMON &`, start-stop-daemon -b)
     arms: Arms
     skipped: tuple[tuple[str, str], ...] = ()  # (check, why it does not apply)
+    others: str = ""  # the fake daemons besides the main one (sandbox.Prelude.others)
 
 
 def run_checklist(paths: Sequence[str], *, daemon: str | None = None, pidfile: str | None = None,
@@ -181,10 +183,20 @@ def prepare(path: str, checks: Sequence[Check] = CHECKS, *, daemon: str | None =
     data = _read(plan.path)
     subject = _read(plan.subject) if plan.subject and plan.subject != plan.path else data
     plan = replace(_at_started_binary(plan, subject, keep=daemon is not None), stubs=_enabling(plan.stubs))
+    plan, others = _with_launchers(plan, () if daemon is not None else launched(subject, plan.target, plan.targets))
     arms = {step.action: action_lines(subject, step.action) for check in checks for step in check.steps}
     skipped = () if names_pidfile(subject, plan.target) or pidfile is not None else (
         ("status-dead-pidfile", "the script names no pid file: LSB's status 1 (dead, pid file exists) cannot apply"),)
-    return Subject(plan, backgrounds(subject, plan.target, plan.targets.binary), arms, skipped)
+    return Subject(plan, backgrounds(subject, plan.target, plan.targets.binary), arms, skipped, others)
+
+
+def _with_launchers(plan: Plan, launchers: Sequence[str]) -> tuple[Plan, str]:
+    """A fake daemon at every program the script starts (`daemon rpc.nfsd`, the second of two
+    daemons), in place of a stub there; the prelude's lines for the fakes besides the main one."""
+    binaries = set(plan.targets.binaries) | set(launchers)
+    stubs = "".join(line + "\n" for line in plan.stubs.splitlines() if line.split(" ", 1)[-1] not in binaries)
+    layout = sandbox.Layout(plan.layout.binds, tuple(dict.fromkeys(plan.layout.writable + tuple(sorted(binaries)))))
+    return replace(plan, stubs=stubs, layout=layout), others_text(plan.targets, launchers)
 
 
 def _at_started_binary(plan: Plan, subject: bytes, keep: bool) -> Plan:
@@ -239,10 +251,11 @@ def run_check(subject: Subject, check: Check, timeout: float = TIMEOUT) -> Check
     """Prepare CHECK's state in a fresh sandbox, run its steps with the script, judge each."""
     plan, targets = subject.plan, subject.plan.targets
     base = "dead-pidfile" if check.state == "dead-pidfile" else "stopped"  # running: the program starts it
-    actions = (check.state, "yes" if subject.foreground else "no", plan.traced_target) \
-        + tuple(s.action for s in check.steps)
+    actions = (check.state, "yes" if subject.foreground else "no", plan.traced_target,
+               "yes" if targets.processes else "no") + tuple(s.action for s in check.steps)
     prelude = sandbox.Prelude(base, 0, targets.binary, targets.pidfile, targets.declared, targets.lockfile,
-                              "script", plan.target, plan.trace, plan.stubs, actions, PROGRAM, plan.tools)
+                              "script", plan.target, plan.trace, plan.stubs, actions, PROGRAM, plan.tools,
+                              subject.others, targets.mounts if check.state == "running" else ())
     expected = check.steps[0].codes
     try:
         done = sandbox.run(lambda fd: sandbox.bwrap_argv(plan.layout, sandbox.prelude_command(prelude, fd)),
@@ -252,7 +265,8 @@ def run_check(subject: Subject, check: Check, timeout: float = TIMEOUT) -> Check
     head, _, tail = done.meta.partition(b"\n@@lsb\n")
     report = sandbox.parse_report(head)
     runs, traces = parse_steps(tail)
-    steps = tuple(_judge(step, raw) for step, raw in zip(check.steps, runs))
+    steps = tuple(_judge(step if targets.processes else step._replace(alive=None), raw)
+                  for step, raw in zip(check.steps, runs))
     problem = "the sandbox failed: " + report.failure if report.failure else ""
     for number, (raw, result) in enumerate(zip(runs, steps)):
         if problem:
@@ -268,7 +282,7 @@ def run_check(subject: Subject, check: Check, timeout: float = TIMEOUT) -> Check
 def answered(runs: Sequence[RawStep]) -> tuple[str, ...]:
     """A note naming the control stand-ins that answered the steps (rewrite.standins), if any did."""
     paths = sorted({p for raw in runs for p in raw.standins})
-    return (f"answered by ha-rewrite's stand-in for {' '.join(paths)} (a well-behaved control program): "
+    return (f"answered by ha-rewrite's stand-in for {' '.join(paths)} (a well-behaved program of its kind): "
             "confirm on the real host",) if paths else ()
 
 
@@ -305,6 +319,9 @@ _SWITCH_USER = re.compile(rb"^(su|runuser|sudo|setpriv|chpst|setuidgid|start-sto
                           rb"(?:user|uid|gid|groups|[Pp]ermission|not permitted)[^\n]*$", re.MULTILINE)
 _SWITCH_TRACED = re.compile(rb"(?<=: )(?:\S*/)?(su|runuser|sudo|setpriv|chpst|setuidgid) [^\n]*|"
                             rb"(?<=: )(?:\S*/)?(start-stop-daemon) (?:(?! -- )[^\n])*(?:--chuid|-c) [^\n]*")
+# What mount and umount say when the sandbox (no capabilities) refuses them.
+_MOUNT_DENIED = re.compile(rb"^(u?mount): [^\n]*(?:[Pp]ermission denied|must be superuser|only root)[^\n]*$",
+                           re.MULTILINE)
 _TEST = re.compile(rb"(?:'\['|\[\[|test) (?:'?!'? )?-[xfdersw] ('[^']*'|\S+)")
 
 
@@ -324,6 +341,11 @@ def _step_problem(plan: Plan, raw: RawStep, trace: bytes, arm: tuple[tuple[int, 
     switch = _SWITCH_USER.search(raw.stderr)
     if switch is not None:
         return (f"switches user with {display(switch.group(1))} ({display(switch.group(0).strip())}): "
+                "the sandbox cannot, verify on the real host")
+    mount = _MOUNT_DENIED.search(raw.stderr)
+    if mount is not None:
+        verb = "unmounts" if mount.group(1) == b"umount" else "mounts"
+        return (f"{verb} a file system with {display(mount.group(1))} ({display(mount.group(0).strip())}): "
                 "the sandbox cannot, verify on the real host")
     line = exit_line(trace, plan.traced_target, arm) if arm else None
     if line is not None:

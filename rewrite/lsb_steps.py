@@ -1,8 +1,10 @@
 """The checklist's in-sandbox half (rewrite.lsb runs it): the fake daemon, the steps, the report.
 
-PROGRAM runs in the sandbox after rewrite.sandbox's prelude prepared the base state; it places the
-FAKE DAEMON at the binary the script starts, starts it for a `running` check, runs each action of the
-check with the script and reports each step on the report pipe; parse_steps reads that report.
+PROGRAM runs in the sandbox after rewrite.sandbox's prelude prepared the base state; it places a
+FAKE DAEMON at every binary the script starts or its status checks, starts each daemon the status
+checks for a `running` check (each instance of one binary: `sendmail` and `sm-client`, each with its
+own pid file), runs each action of the check with the script and reports each step on the report
+pipe; parse_steps reads that report.
 """
 from __future__ import annotations
 
@@ -56,27 +58,50 @@ def parse_steps(meta: bytes) -> tuple[list[RawStep], dict[str, bytes]]:
 
 
 # Runs in the sandbox after the prelude prepared the base state (rewrite.sandbox: $fake holds a copy
-# of sleep, $pidfile names a dead pid for dead-pidfile), with "$@" = STATE FOREGROUND TRACED ACTION... (TRACED: the file the trace re-run sources)
+# of sleep, $pidfile names a dead pid for dead-pidfile, $others lists the other fakes), with
+# "$@" = STATE FOREGROUND TRACED MAIN ACTION... (TRACED: the file the trace re-run sources; MAIN: yes
+# when a running state starts the main fake daemon, no for a script that runs none)
 PROGRAM = r"""
-lsb_state=$1 fg=$2 source_traced=$3; shift 3
+lsb_state=$1 fg=$2 source_traced=$3 main_runs=$4; shift 4
 hr=/.ha-rewrite
 dflt=; env --default-signal true 2>/dev/null && dflt="env --default-signal"
-mkdir -p "$hr" && cp /usr/bin/sleep "$hr/sleeper" && chmod 755 "$hr/sleeper" \
+mkdir -p "$hr" && cp /usr/bin/sleep "$hr/sleeper" && cp /bin/bash "$hr/shell" && chmod 755 "$hr/sleeper" "$hr/shell" \
     || { echo "@@fail cannot prepare the fake daemon"; exit 70; }
-{ printf 'fake=%q pidfile=%q fg=%q dflt=%q hr=%q\n' "$fake" "$pidfile" "$fg" "$dflt" "$hr"; cat <<'LIB'
-name=${fake##*/}
-mine() {  # was process $1 executed from $fake (replaced since: "(deleted)")?
-    local exe
-    exe=$(readlink "/proc/$1/exe" 2>/dev/null) && { [ "$exe" = "$fake" ] || [ "$exe" = "$fake (deleted)" ]; }
+table="$main_runs $fake $pidfile"$'\n'$others  # "RUN BINARY PIDFILE": every fake daemon, the main one first
+{ printf 'fake=%q pidfile=%q fg=%q dflt=%q hr=%q table=%q\n' "$fake" "$pidfile" "$fg" "$dflt" "$hr" "$table"
+  cat <<'LIB'
+pidfiles_of() {  # the pid files of the instances run from binary $1, in order
+    local run b p
+    while read -r run b p; do [ "$b" = "$1" ] && echo "$p"; done <<<"$table"
 }
-fakes() { local p out=; for p in /proc/[0-9]*; do mine "${p#/proc/}" && out+=" ${p#/proc/}"; done; echo $out; }
-place() { cp -- "$1" "$fake.hr$$" && chmod 755 "$fake.hr$$" && mv -f -- "$fake.hr$$" "$fake"; }
-launch() {  # $fake run by the script: a daemon that forks, or (fg=yes) one the script puts in the background
-    local args=("$@") p i
+mine() {  # was process $1 executed from a fake daemon (from $2 only, if given; replaced since: "(deleted)")?
+    local exe run b
+    exe=$(readlink "/proc/$1/exe" 2>/dev/null) || return 1
+    exe=${exe% (deleted)}
+    [ -n "${2-}" ] && { [ "$exe" = "$2" ]; return; }
+    while read -r run b _; do [ "$exe" = "$b" ] && return 0; done <<<"$table"
+    return 1
+}
+fakes() {  # the fake daemons' pids (of binary $1 only, if given)
+    local p out=
+    for p in /proc/[0-9]*; do mine "${p#/proc/}" ${1:+"$1"} && out+=" ${p#/proc/}"; done
+    echo $out
+}
+place() { cp -- "$2" "$1.hr$$" && chmod 755 "$1.hr$$" && mv -f -- "$1.hr$$" "$1"; }  # place BINARY FROM
+self_binary() {  # the fake daemon binary this launcher runs as ($0, maybe through a symlinked /sbin)
+    local run b real
+    while read -r run b _; do [ "$0" = "$b" ] && { echo "$b"; return; }; done <<<"$table"
+    real=$(readlink -f -- "$0")
+    while read -r run b _; do [ "$(readlink -f -- "$b")" = "$real" ] && { echo "$b"; return; }; done <<<"$table"
+    echo "$fake"
+}
+launch() {  # a fake daemon run by the script: one that forks, or (fg=yes) one the script puts in the background
+    local args=("$@") p i self name live files free=
+    self=$(self_binary); name=${self##*/}
     case $1 in  # run as a control program (`daemonctl stop`): the stand-in answers if verify placed one, else recorded
         start|stop|status|restart|reload|force-reload|graceful|condrestart|try-restart|fullstatus)
-            [ -x /.ha-rewrite-ctl ] && HR_AS=$fake exec /.ha-rewrite-ctl "$@"  # rewrite.standins.SELF_CONTROL
-            echo "$fake $1" >>/tmp/.ha-rewrite-control; exit 0 ;;
+            [ -x /.ha-rewrite-ctl ] && HR_AS=$self exec /.ha-rewrite-ctl "$@"  # rewrite.standins.SELF_CONTROL
+            echo "$self $1" >>/tmp/.ha-rewrite-control; exit 0 ;;
     esac
     for ((i = 0; i < ${#args[@]}; i++)); do
         case ${args[i]} in  # a configuration test, a version query: answered, nothing started
@@ -85,26 +110,39 @@ launch() {  # $fake run by the script: a daemon that forks, or (fg=yes) one the 
             -v|-V|--version|-version|version) echo "$name (a fake daemon: ha-rewrite verify --lsb)"; exit 0 ;;
         esac
     done
-    for p in $(fakes); do
-        echo "$name: already running (pid $p): address already in use" >&2; exit 1
-    done
-    place "$hr/sleeper" || exit 1
-    if [ "$fg" = yes ]; then
-        HR_PARENT=$$ setsid -f /bin/bash -c '. /.ha-rewrite/lib; settle' </dev/null >/dev/null 2>&1 3>&-
-        exec $dflt "$fake" infinity
+    live=($(fakes "$self")) files=($(pidfiles_of "$self"))
+    if [ ${#live[@]} -ge ${#files[@]} ]; then  # every instance of it runs
+        echo "$name: already running (pid ${live[0]}): address already in use" >&2; exit 1
     fi
-    setsid -f /bin/bash -c '. /.ha-rewrite/lib; guard' </dev/null >/dev/null 2>&1 3>&-
+    for p in "${files[@]}"; do  # the first instance whose pid file names no live one
+        read -r i 2>/dev/null <"$p" && mine "$i" "$self" && continue
+        free=$p; break
+    done
+    if [ "$fg" = yes ]; then  # this process becomes the daemon (the script's $!): a shell run from $self
+        place "$self" "$hr/shell" && mkfifo -- "$hr/fifo.$$" || exit 1
+        HR_PARENT=$$ HR_SELF=$self HR_PIDFILE=$free setsid -f /bin/bash -c '. /.ha-rewrite/lib; settle' \
+            </dev/null >/dev/null 2>&1 3>&-
+        HR_PIDFILE=$free HR_FIFO=$hr/fifo.$$ exec $dflt "$self" -c "$foreground"
+    fi
+    place "$self" "$hr/sleeper" || exit 1
+    HR_SELF=$self HR_PIDFILE=$free setsid -f /bin/bash -c '. /.ha-rewrite/lib; guard' </dev/null >/dev/null 2>&1 3>&-
     for ((i = 0; i < 500; i++)); do
-        read -r p 2>/dev/null <"$pidfile" && mine "$p" && exit 0
+        read -r p 2>/dev/null <"$free" && mine "$p" "$self" && exit 0
         sleep 0.01
     done
     echo "$name: did not start" >&2; exit 1
 }
-settle() {  # once $HR_PARENT runs from $fake: the launcher back in place, the pid file written
+# The foreground daemon: it waits on a fifo with no writer and, as a daemon does, removes its pid file
+# when a catchable signal ends it (SIGKILL leaves it behind).
+foreground='exec 7<>"$HR_FIFO"; rm -f -- "$HR_FIFO"
+trap '"'"'read -r p 2>/dev/null <"$HR_PIDFILE" && [ "$p" = "$$" ] && rm -f -- "$HR_PIDFILE"
+    exit 143'"'"' TERM INT HUP QUIT
+while :; do read -r -u 7 _; done'
+settle() {  # once $HR_PARENT runs from $HR_SELF: the launcher back in place, the pid file written
     local i
-    for ((i = 0; i < 500; i++)); do mine "$HR_PARENT" && break; sleep 0.01; done
-    place "$hr/launcher"
-    mine "$HR_PARENT" && mkdir -p -- "${pidfile%/*}" && printf '%s\n' "$HR_PARENT" >"$pidfile"
+    for ((i = 0; i < 500; i++)); do mine "$HR_PARENT" "$HR_SELF" && break; sleep 0.01; done
+    place "$HR_SELF" "$hr/launcher"
+    mine "$HR_PARENT" "$HR_SELF" && mkdir -p -- "${HR_PIDFILE%/*}" && printf '%s\n' "$HR_PARENT" >"$HR_PIDFILE"
 }
 settled() {  # wait (2 s at most) until only fake daemons and their guards remain besides the prelude
     local i p s ppid busy
@@ -126,15 +164,15 @@ settled() {  # wait (2 s at most) until only fake daemons and their guards remai
 }
 guard() {  # the daemon's parent: starts it, writes its pid; a catchable signal removes the pid file
     local pid rc p i
-    $dflt "$fake" infinity </dev/null >/dev/null 2>&1 &
+    $dflt "$HR_SELF" infinity </dev/null >/dev/null 2>&1 &
     pid=$!
-    for ((i = 0; i < 500; i++)); do mine "$pid" && break; sleep 0.01; done
-    place "$hr/launcher"
-    mkdir -p -- "${pidfile%/*}" && printf '%s\n' "$pid" >"$pidfile"
+    for ((i = 0; i < 500; i++)); do mine "$pid" "$HR_SELF" && break; sleep 0.01; done
+    place "$HR_SELF" "$hr/launcher"
+    mkdir -p -- "${HR_PIDFILE%/*}" && printf '%s\n' "$pid" >"$HR_PIDFILE"
     echo "$pid" >"$hr/guard.$BASHPID"
     wait "$pid"; rc=$?
-    if [ "$rc" -gt 128 ] && [ "$rc" -ne 137 ] && read -r p 2>/dev/null <"$pidfile" && [ "$p" = "$pid" ]; then
-        rm -f -- "$pidfile"
+    if [ "$rc" -gt 128 ] && [ "$rc" -ne 137 ] && read -r p 2>/dev/null <"$HR_PIDFILE" && [ "$p" = "$pid" ]; then
+        rm -f -- "$HR_PIDFILE"
     fi
     rm -f "$hr/guard.$BASHPID"
 }
@@ -147,15 +185,26 @@ cat >"$hr/launcher" <<'LAUNCHER'
 launch "$@"
 LAUNCHER
 . "$hr/lib"
-place "$hr/launcher" || { echo "@@fail cannot place the fake daemon at $fake"; exit 70; }
-if [ "$lsb_state" = running ]; then
-    setsid -f "$fake" </dev/null >/dev/null 2>&1 3>&- 5>&- 6>&-
-    for ((i = 0; i < 500; i++)); do [ -n "$(fakes)" ] && break; sleep 0.01; done
-    settled
-    p=$(fakes); [ -n "$p" ] || { echo "@@fail the fake daemon did not start"; exit 70; }
+declare -A placed=()
+while read -r run binary _; do
+    [ -n "$binary" ] && [ -z "${placed[$binary]}" ] || continue
+    mkdir -p -- "${binary%/*}" && place "$binary" "$hr/launcher" \
+        || { echo "@@fail cannot place the fake daemon at $binary"; exit 70; }
+    placed[$binary]=1
+done <<<"$table"
+if [ "$lsb_state" = running ]; then  # every daemon the status checks, each instance once
+    while read -r run binary _; do
+        [ "$run" = yes ] || continue
+        before=$(fakes "$binary")
+        setsid -f "$binary" </dev/null >/dev/null 2>&1 3>&- 5>&- 6>&-
+        for ((i = 0; i < 500; i++)); do [ "$(fakes "$binary")" != "$before" ] && break; sleep 0.01; done
+        settled
+    done <<<"$table"
+    p=$(fakes "$fake")
+    [ -n "$p" ] || [ "$main_runs" = no ] || { echo "@@fail the fake daemon did not start"; exit 70; }
     mkdir -p -- "${pidfile%/*}" "${lockfile%/*}" && : >"$lockfile"
-    [ -s "$pidfile" ] || printf '%s\n' "${p%% *}" >"$pidfile"
-    echo "@@pids $p"
+    [ -s "$pidfile" ] || [ -z "$p" ] || printf '%s\n' "${p%% *}" >"$pidfile"
+    echo "@@pids $(fakes)"
 fi
 echo "@@lsb"
 n=0

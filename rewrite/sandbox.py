@@ -8,12 +8,14 @@ or a replaced one (a fake at `/usr/sbin/rsyslogd`, which the host has), becomes 
 to the host's entries plus the new one. `/bin/sh` is bash, as on Red Hat. No network, IPC or UTS
 namespace is shared; the sandbox dies with its parent.
 
-The prelude runs in two stages. Stage 1 holds CAP_SYS_ADMIN and CAP_SETPCAP only: it moves the
+The prelude runs in two stages. Stage 1 holds CAP_SYS_ADMIN and CAP_SETPCAP only: it mounts the
+state's file systems (a tmpfs at each directory a script mounts, for a running state), moves the
 namespace's PID counter (so pids have the width of a busy host's) and makes `/proc` read-only.
 Stage 2 runs as root with an empty capability bounding set: it places stubs, stand-ins
-(rewrite.standins) and fake daemons,
-writes the state's pid and lock files, then runs the status command with the sandbox's stdout and
-stderr. It reports on a third pipe: `@@exit N`, `@@pids ...`, `@@trace LEN` followed by LEN bytes.
+(rewrite.standins) and fake daemons, writes the state's pid and lock files (a running state starts
+every daemon the status checks: the main one once, or nine times, each other one once, each with
+its pid file), then runs the status command with the sandbox's stdout and stderr. It reports on a
+third pipe: `@@exit N`, `@@pids ...`, `@@trace LEN` followed by LEN bytes.
 A Prelude's `program` (bash, see rewrite.lsb_steps) replaces that last part: it runs after the state is
 prepared, with the prelude's variables and descriptors, and reports on the same pipe.
 """
@@ -215,7 +217,11 @@ def _kill(proc: subprocess.Popen[bytes]) -> None:
 PRELUDE = r"""
 if [ "$1" = stage1 ]; then
     exec 3>&"$2"; [ "$2" = 3 ] || eval "exec $2>&-"
-    base=$3; shift 3
+    base=$3 mounted=$4; shift 4
+    while read -r point; do  # the state's mounted file systems, a tmpfs each
+        [ -z "$point" ] || { mkdir -p -- "$point" && mount -t tmpfs -o size=1m,mode=755 ha-rewrite "$point"; } 2>&3 \
+            || { echo "@@fail cannot mount a file system at $point" >&3; exit 70; }
+    done <<<"$mounted"
     max=$(cat /proc/sys/kernel/pid_max)
     [ "$base" -gt $((max - 1000)) ] && base=$((max - 1000))
     echo "$base" >/proc/sys/kernel/ns_last_pid 2>/dev/null || echo "@@note the pid counter could not be moved" >&3
@@ -225,8 +231,8 @@ if [ "$1" = stage1 ]; then
 fi
 shift
 state=$1 count=$2 fake=$3 pidfile=$4 declared=$5 lockfile=$6 mode=$7 target=$8 trace=$9 stubs=${10}
-tools=${11} program=${12}
-shift 12
+tools=${11} program=${12} others=${13}
+shift 13
 exec 5>&1 6>&2 >&3 2>&3
 while read -r kind path; do
     [ -n "$path" ] || continue
@@ -238,23 +244,38 @@ while read -r kind path; do
     esac || echo "@@note no stub at $path"
 done <<<"$stubs"
 eval "$tools"
-mkdir -p -- "${fake%/*}" && rm -f -- "$fake" && cp /usr/bin/sleep "$fake" && chmod 755 "$fake" \
-    || { echo "@@fail cannot place the fake daemon at $fake"; exit 70; }
-pids=()
-spawn() { "$fake" infinity </dev/null >/dev/null 2>&1 3>&- 5>&- 6>&- & pids+=($!); }
-name=${fake##*/}; name=${name:0:15}
+place_fake() {
+    mkdir -p -- "${1%/*}" && rm -f -- "$1" && cp /usr/bin/sleep "$1" && chmod 755 "$1" \
+        || { echo "@@fail cannot place the fake daemon at $1"; exit 70; }
+}
+place_fake "$fake"
+declare -A placed=(["$fake"]=1)
+while read -r run binary _; do  # the other daemons the status checks: "yes BINARY PIDFILE" lines
+    [ "$run" = yes ] && [ -z "${placed[$binary]}" ] && place_fake "$binary" && placed[$binary]=1
+done <<<"$others"
+pids=() names=()
+spawn() {
+    local name=${1##*/}
+    "$1" infinity </dev/null >/dev/null 2>&1 3>&- 5>&- 6>&- & pids+=($!); names+=("${name:0:15}")
+}
 started() {  # every fake has exec'd: pidof and /proc see its name, not a forked bash
-    local p comm
-    for p in "${pids[@]}"; do read -r comm <"/proc/$p/comm" && [ "$comm" = "$name" ] || return 1; done
+    local i comm
+    for i in "${!pids[@]}"; do read -r comm <"/proc/${pids[i]}/comm" && [ "$comm" = "${names[i]}" ] || return 1; done
 }
 case $state in
     running-*)
-        for ((i = 0; i < count; i++)); do spawn; done
+        for ((i = 0; i < count; i++)); do spawn "$fake"; done
+        while read -r run binary file; do [ "$run" = yes ] && spawn "$binary"; done <<<"$others"
         for ((i = 0; i < 500; i++)); do started && break; sleep 0.01; done
         mkdir -p -- "${lockfile%/*}" && : >"$lockfile"
         if [ "$count" = 1 ] || [ "$declared" = yes ]; then
             mkdir -p -- "${pidfile%/*}" && printf '%s\n' "${pids[0]}" >"$pidfile"
-        fi ;;
+        fi
+        i=$count
+        while read -r run binary file; do  # each other daemon's pid in its own pid file
+            [ "$run" = yes ] || continue
+            mkdir -p -- "${file%/*}" && printf '%s\n' "${pids[i]}" >"$file"; i=$((i + 1))
+        done <<<"$others" ;;
     dead-pidfile)
         spawn; { kill -KILL "${pids[0]}"; wait "${pids[0]}"; } 2>/dev/null
         mkdir -p -- "${pidfile%/*}" && printf '%s\n' "${pids[0]}" >"$pidfile"; pids=() ;;
@@ -301,13 +322,17 @@ class Prelude(NamedTuple):
     command: tuple[str, ...]
     program: str = ""  # bash run in place of COMMAND and the trace run, COMMAND as its "$@" (rewrite.lsb_steps)
     tools: str = ""  # bash placing stand-ins for programs the host lacks (rewrite.standins)
+    others: str = ""  # "RUN BINARY PIDFILE" lines: more fake daemons; RUN yes: the running states start one
+    mounted: tuple[str, ...] = ()  # directories that hold a mounted file system (a tmpfs) in this state
 
 
 def prelude_command(prelude: Prelude, meta_fd: int) -> list[str]:
     return ["/bin/bash", "-c", PRELUDE, PRELUDE_NAME, "stage1", str(meta_fd), str(PID_BASE),
-            prelude.state, str(prelude.processes), prelude.fake, prelude.pidfile,
+            "".join(m + "\n" for m in prelude.mounted), prelude.state, str(prelude.processes), prelude.fake,
+            prelude.pidfile,
             "yes" if prelude.declared else "no", prelude.lockfile, prelude.mode,
-            prelude.target, prelude.trace, prelude.stubs, prelude.tools, prelude.program, *prelude.command]
+            prelude.target, prelude.trace, prelude.stubs, prelude.tools, prelude.program, prelude.others,
+            *prelude.command]
 
 
 class Report(NamedTuple):

@@ -2,17 +2,18 @@
 
 Each is a minimal, faithful version of a well-known tool whose answer depends only on what the
 sandbox holds (its processes, pid files and configuration files), so a script that calls it still
-reaches, and is judged by, its own logic: SUSE's `checkproc`, `startproc` and `killproc` (which start
-and signal the fake daemon the sandbox places at the script's binary), MySQL's `my_print_defaults`, BIND's
-`rndc` (which talks to the named the sandbox runs), Red Hat's `initlog` and `usleep`, and `pidof`
-at the /sbin path older Red Hat scripts name. CONTROL is a well-behaved control program
-(`apachectl status`, `rabbitmqctl wait`, `$DAEMON stop`) placed where a script calls one with a
-control subcommand (rewrite.controls), and SYSTEMCTL stands in for systemctl (no systemd runs in the
-sandbox); both start, stop and report the sandbox's fake daemon, and verify notes that they
-answered, to be confirmed on a real host. Any other program with no stand-in is still reported as
-missing ("runs /usr/sbin/x (missing)"): the sandbox never guesses what an unknown program says.
-Stand-ins are placed only where the host has no such file (systemctl: even where it has one), and
-only in the sandbox.
+reaches, and is judged by, its own logic: SUSE's `checkproc`, `startproc` and `killproc` (which
+start and signal the fake daemon the sandbox places at the script's binary), MySQL's
+`my_print_defaults`, BIND's `rndc` (which talks to the named the sandbox runs), Red Hat's `initlog`
+and `usleep`, and `pidof` at the /sbin path older Red Hat scripts name. CONTROL is a well-behaved
+control program (`apachectl status`, `rabbitmqctl wait`, `$DAEMON stop`) placed where a script
+calls one with a control subcommand (rewrite.controls), and SYSTEMCTL stands in for systemctl (no
+systemd runs in the sandbox); both start, stop and report the sandbox's fake daemon. NFS's
+`rpcinfo` answers as where rpcbind runs, and `exportfs` as with nothing to export. verify notes
+that these answered, to be confirmed on a real host. Any other program with no stand-in is still
+reported as missing ("runs /usr/sbin/x (missing)"): the sandbox never guesses what an unknown
+program says. Stand-ins are placed only where the host has no such file (systemctl: even where it
+has one), and only in the sandbox.
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ class Tool(NamedTuple):
     default: str | None  # where the family installs it; None: only at a path a script names
     body: str  # the program (bash)
     replace: bool = False  # placed even where the host has one (it cannot answer in the sandbox: systemctl)
-    controls: bool = False  # it controls the sandbox's fake daemon and says so in verify's notes
+    controls: bool = False  # it answers for the sandbox (its fake daemon, a dependency): verify notes it
 
 
 _PROCS = r'''
@@ -195,6 +196,26 @@ PIDOF = Tool("pidof", None, r'''#!/bin/bash
 exec /usr/bin/pidof "$@"
 ''')
 
+RPCINFO = Tool("rpcinfo", "/usr/sbin/rpcinfo", r'''#!/bin/bash
+# rpcinfo, a stand-in of ha-rewrite verify (in its sandbox only), as on a host where rpcbind runs (a
+# dependency an NFS script asks about, started before it): `rpcinfo -p [HOST]` lists the portmapper,
+# a probe (`-u`/`-t HOST PROGRAM [VERSION]`) finds the program ready. verify notes that it answered.
+echo "$0" >>/tmp/.ha-rewrite-standins
+case $1 in
+    -p) printf '   program vers proto   port  service\n    100000    4   tcp    111  portmapper\n' ;;
+    -u|-t|-T) echo "program ${3:-100000} version ${4:-4} ready and waiting" ;;
+esac
+exit 0
+''', controls=True)
+
+EXPORTFS = Tool("exportfs", "/usr/sbin/exportfs", r'''#!/bin/bash
+# exportfs, a stand-in of ha-rewrite verify (in its sandbox only): the sandbox has no NFS server to
+# export to, so every request (`-r`, `-a`, `-au`, a list) succeeds with nothing exported, as on a host
+# whose /etc/exports is empty. verify notes that it answered.
+echo "$0" >>/tmp/.ha-rewrite-standins
+exit 0
+''', controls=True)
+
 SELF_CONTROL = "/.ha-rewrite-ctl"  # where CONTROL goes when the daemon is its own control program
 CONTROL_VERBS = "start|stop|status|restart|reload|force-reload|graceful|condrestart|try-restart|fullstatus"
 
@@ -316,7 +337,8 @@ case $verb in
 esac
 """, replace=True, controls=True)
 
-TOOLS = (CHECKPROC, STARTPROC, KILLPROC, MY_PRINT_DEFAULTS, RNDC, INITLOG, USLEEP, PIDOF, SYSTEMCTL)
+TOOLS = (CHECKPROC, STARTPROC, KILLPROC, MY_PRINT_DEFAULTS, RNDC, INITLOG, USLEEP, PIDOF, SYSTEMCTL, RPCINFO,
+         EXPORTFS)
 
 
 class Placed(NamedTuple):
@@ -371,7 +393,7 @@ _CONTROLLED = r"""printf 'fake=%q pidfile=%q\n' "$fake" "$pidfile" >/.ha-rewrite
 hr_answered() {
     [ -s /tmp/.ha-rewrite-standins ] || return 0
     echo "@@note answered by ha-rewrite's stand-in for $(sort -u /tmp/.ha-rewrite-standins | paste -sd ' ')" \
-        "(a well-behaved control program): confirm on the real host"
+        "(a well-behaved program of its kind): confirm on the real host"
 }
 trap hr_answered EXIT
 """

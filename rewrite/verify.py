@@ -1,8 +1,9 @@
 """Run a script's status operation in a sandbox, in each state, and judge it as Heartbeat would.
 
 States: `running-1` (one fake daemon, pid and lock files), `running-9` (nine: the pid list of
-Red Hat's status line against lrmd's 79-byte window), `stopped` (nothing), `dead-pidfile` (a pid
-file naming a dead process), `dead-lock` (a lock file only). Each state runs in a fresh sandbox
+Red Hat's status line against lrmd's 79-byte window), each with one fake for every other daemon
+the status checks and a file system at every directory the script mounts, `stopped` (nothing),
+`dead-pidfile` (a pid file naming a dead process), `dead-lock` (a lock file only). Each state runs in a fresh sandbox
 (rewrite.sandbox); rewrite.contract judges what it printed, for `rm`, `lrmd` and `lsb`.
 """
 from __future__ import annotations
@@ -216,14 +217,15 @@ def make_plan(path: str, *, daemon: str | None = None, pidfile: str | None = Non
     except sandbox.SandboxError as exc:
         raise CannotRun(str(exc)) from exc
     texts = [data, subject_data] + [_library_text(v, binds) for v in (s.value for s in subject_scan.source_lines)]
-    placed = tuple(p for p in standins.needed(texts) if p.path != targets.binary)
+    placed = tuple(p for p in standins.needed(texts) if p.path not in targets.binaries)
     made: tuple[str, ...] = ()  # directories the sandbox makes for a script (rewrite.controls)
     if mode == "script":
-        placed += controls.placements(subject_data, subject_target, targets.binary, frozenset(p.path for p in placed))
+        taken = frozenset(p.path for p in placed) | frozenset(targets.binaries)  # other daemons have their fakes
+        placed += controls.placements(subject_data, subject_target, targets.binary, taken)
         made = controls.directories(subject_data, subject_target, placed)
     stub_text = "".join(line + "\n" for line in stub_text.splitlines()
                         if line.split(" ", 1)[1] not in {p.path for p in placed})
-    writable = (targets.binary,) + tuple(line.split(" ", 1)[1] for line in stub_text.splitlines()) \
+    writable = targets.binaries + tuple(line.split(" ", 1)[1] for line in stub_text.splitlines()) \
         + tuple(p.path for p in placed)
     entries = tuple((line_col(subject_data, s.start)[0], line_col(subject_data, s.end)[0])
                     for s in subject_scan.entries)  # a wrapper's trace follows its original
@@ -339,9 +341,12 @@ def _shell(data: bytes) -> str:
 def run_state(plan: Plan, state: str, timeout: float) -> StateResult:
     """Prepare STATE in a fresh sandbox, run the status command, judge what it printed."""
     targets = plan.targets
-    prelude = sandbox.Prelude(state, COUNTS.get(state, 0), targets.binary, targets.pidfile, targets.declared,
-                              targets.lockfile, plan.mode, plan.traced_target, plan.trace, plan.stubs, plan.command,
-                              tools=plan.tools)
+    running = state.startswith("running")
+    count = COUNTS.get(state, 0) if targets.processes else 0
+    prelude = sandbox.Prelude(state, count, targets.binary, targets.pidfile, targets.declared, targets.lockfile,
+                              plan.mode, plan.traced_target, plan.trace, plan.stubs, plan.command,
+                              tools=plan.tools, others=others_text(targets),
+                              mounted=targets.mounts if running else ())
     try:
         done = sandbox.run(lambda fd: sandbox.bwrap_argv(plan.layout, sandbox.prelude_command(prelude, fd)),
                            timeout, marker=b"@@exit ")
@@ -353,6 +358,15 @@ def run_state(plan: Plan, state: str, timeout: float) -> StateResult:
     ok = verdicts is not None and all(v == EXPECTED[state] for v in verdicts)
     return StateResult(state, done.stdout, done.stderr, report.exit, verdicts, EXPECTED[state], ok, problem,
                        report.pids, report.notes)
+
+
+def others_text(targets: Targets, launchers: Sequence[str] = ()) -> str:
+    """The prelude's "RUN BINARY PIDFILE" lines: the other daemons the status checks (RUN yes: the
+    running states start them), then LAUNCHERS, programs the script starts that no status checks."""
+    rows = [f"yes {f.binary} {f.pidfile}\n" for f in targets.others]
+    taken = set(targets.binaries)
+    rows += [f"no {b} /var/run/{posixpath.basename(b)}.pid\n" for b in launchers if b not in taken]
+    return "".join(rows)
 
 
 def _problem(plan: Plan, report: sandbox.Report, done: sandbox.Completed, timeout: float) -> str:

@@ -19,6 +19,7 @@ import jinja2
 from rewrite import lsb
 from rewrite.jinja import template_dir
 from rewrite.source import display
+from rewrite.targets import Targets
 from rewrite.verify import (DEPLOY_DIR, TIMEOUT, ScriptReport, StateResult, compare, failures, problems,
                             state_notes, verify_many)
 
@@ -64,7 +65,17 @@ def _view(report: ScriptReport) -> dict[str, Any]:
     return {"path": report.path, "error": report.error, "kind": report.kind, "command": report.command,
             "daemon": targets.daemon if targets else "", "binary": targets.binary if targets else "",
             "pidfile": targets.pidfile if targets else "", "lockfile": targets.lockfile if targets else "",
-            "rows": [_row(s) for s in report.states], "notes": notes, "lsb": None}
+            "also": also(targets) if targets else [], "rows": [_row(s) for s in report.states], "notes": notes,
+            "lsb": None}
+
+
+def also(targets: Targets) -> list[str]:
+    """What the running states hold besides the main fake daemon: the other daemons, the mounts."""
+    lines = [f"and daemon {f.daemon} at {f.binary}, pid file {f.pidfile}" for f in targets.others]
+    if targets.mounts:
+        lines.append("and a file system mounted at " + ", ".join(targets.mounts)
+                     + ("" if targets.processes else " (no daemon: the running states start none)"))
+    return lines
 
 
 def summary(reports: Sequence[ScriptReport], codes: Sequence[int] | None = None) -> str:
@@ -133,7 +144,9 @@ def state_record(state: StateResult) -> dict[str, Any]:
 
 
 def script_record(report: ScriptReport) -> dict[str, Any]:
-    targets = report.targets._asdict() if report.targets is not None else None
+    targets = None if report.targets is None else {
+        **report.targets._asdict(), "others": [f._asdict() for f in report.targets.others],
+        "mounts": list(report.targets.mounts)}
     return {"path": report.path, "kind": report.kind, "command": report.command, "targets": targets,
             "error": report.error, "ok": report.ok, "states": [state_record(s) for s in report.states]}
 

@@ -17,7 +17,7 @@ from rewrite.verify_command import lsb_view
 needs_bwrap = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
 ABSENT = [p for p in ("/usr/sbin/hrctl", "/usr/sbin/hrd", "/usr/sbin/hrother") if os.path.lexists(p)]
 needs_absent = pytest.mark.skipif(bool(ABSENT), reason="the host has a program the tests assume missing")
-NOTE = "answered by ha-rewrite's stand-in for {} (a well-behaved control program): confirm on the real host"
+NOTE = "answered by ha-rewrite's stand-in for {} (a well-behaved program of its kind): confirm on the real host"
 
 
 def _script(directory: Path, name: str, body: str) -> str:

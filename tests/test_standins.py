@@ -168,3 +168,22 @@ esac
 """)
     (report,) = lsb.run_checklist([script], checks=["stop-stopped"])
     assert report.checks[0].steps[0].stdout == b"none 0, TERM 7, HUP 7\n"
+
+
+@needs_bwrap
+@pytest.mark.skipif(any(os.path.lexists(p) for p in ("/usr/sbin/rpcinfo", "/usr/sbin/exportfs")),
+                    reason="the host has a real one: no stand-in is placed")
+def test_rpcinfo_and_exportfs_answer_as_a_host_with_rpcbind_and_nothing_to_export(tmp_path):
+    """An NFS script's start asks rpcinfo whether rpcbind answers and re-exports with exportfs; both
+    answer as on a host where rpcbind runs, and verify's report says a stand-in answered."""
+    nfs = _script(tmp_path, "hrnfsd", '#!/bin/bash\nPIDFILE=/var/run/hrnfsd.pid\n'
+                                      '[ -x /usr/sbin/exportfs ] || exit 5\ncase "$1" in\n  status)\n'
+                                      '    rpcinfo -p localhost >/dev/null 2>&1 || { echo "no rpcbind"; exit 4; }\n'
+                                      '    /usr/sbin/exportfs -r || { echo "no exports"; exit 4; }\n'
+                                      '    [ -f $PIDFILE ] && kill -0 $(cat $PIDFILE) 2>/dev/null'
+                                      ' && { echo running; exit 0; }\n'
+                                      '    echo stopped; exit 3 ;;\nesac\n')
+    assert [p.tool.name for p in needed([Path(nfs).read_bytes()])] == ["rpcinfo", "exportfs"]
+    (report,) = verify_many([nfs], states=["running-1", "stopped"])
+    assert _states(report) == {"running-1": (0, True, ""), "stopped": (3, True, "")}
+    assert all(any("stand-in for" in n and "/usr/sbin/exportfs" in n for n in s.notes) for s in report.states)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from corpus_cases import INPUT, REPO
-from rewrite.targets import Stub, Targets, infer, library_targets, stubs
+from rewrite.targets import LOOP_BODIES, Fake, Stub, Targets, infer, launched, library_targets, started, stubs
 
 INIT = "/etc/rc.d/init.d/"
 
@@ -170,3 +170,86 @@ def test_a_spelled_out_pid_path_is_the_pid_file_without_a_library_status_call():
     assert (mysql.pidfile, mysql.declared) == ("/var/run/mysqld/mysqld.pid", True)
     library = infer(b'rm -f /var/run/httpd.pid\nstatus httpd\n', "/x")
     assert (library.pidfile, library.declared) == ("/var/run/httpd.pid", False)  # the library's default
+
+
+@pytest.mark.parametrize(
+    "name, others",
+    [
+        pytest.param("redhat-2004/sendmail", (Fake("sm-client", "/usr/sbin/sendmail", "/var/run/sm-client.pid"),),
+                     id="daemon --check sm-client /usr/sbin/sendmail: an instance of the same binary"),
+        pytest.param("redhat-2010/nfs", (Fake("nfsd", "/usr/sbin/nfsd", "/var/run/nfsd.pid"),
+                                         Fake("rpc.rquotad", "/usr/sbin/rpc.rquotad", "/var/run/rpc.rquotad.pid")),
+                     id="status rpc.mountd, nfsd, rpc.rquotad: binaries from tested paths or /usr/sbin"),
+        pytest.param("redhat-2010/httpd", (), id="one daemon"),
+    ],
+)
+def test_other_daemons_the_status_checks(name, others):
+    assert _corpus(name).others == others
+
+
+def test_an_option_names_one_daemon_only():
+    data = (REPO / INPUT / "redhat-2004/sendmail").read_bytes()
+    assert infer(data, INIT + "sendmail", daemon="sendmail").others == ()
+
+
+def test_programs_the_start_code_runs():
+    nfs = (REPO / INPUT / "redhat-2010/nfs").read_bytes()
+    assert launched(nfs, INIT + "nfs", infer(nfs, INIT + "nfs")) == \
+        ("/usr/sbin/rpc.rquotad", "/usr/sbin/rpc.nfsd", "/usr/sbin/rpc.mountd")  # `daemon NAME`: tested paths
+    background = b'D=/usr/local/sbin/qd\n$D --spool /q \\\n  >/dev/null 2>&1 </dev/null &\nnohup /opt/a/bin/b -x &\n'
+    assert launched(background, "/x", infer(background, "/x")) == ("/usr/local/sbin/qd", "/opt/a/bin/b")
+    assert started(background, "/x", "-") == "/usr/local/sbin/qd"
+    assert started(b'D=/usr/sbin/d\n$D --once\n', "/x", "-") == "-"  # in the foreground: not a daemon it starts
+    assert launched(b'daemon unnamed -x\n', "/x", infer(b'', "/x")) == ()  # a PATH name it never spells out
+
+
+def test_mount_points_and_a_script_without_a_daemon():
+    clusterfs = _corpus("handmade/clusterfs")
+    assert clusterfs.mounts == ("/cluster/data", "/cluster/home", "/cluster/scratch")  # for inst in $INSTANCES
+    assert not clusterfs.processes
+    mixed = infer(b'mount -t tmpfs -o size=1m none /srv/cache\nmount /proc/fs/nfsd\ndaemon /usr/sbin/cached\n', "/x")
+    assert mixed.mounts == ("/srv/cache",) and mixed.processes
+
+
+def test_stubs_for_paths_a_loop_builds():
+    sshd = (REPO / INPUT / "suse/sshd").read_bytes()
+    found = stubs(sshd, INIT + "sshd", infer(sshd, INIT + "sshd"))
+    assert [s.path for s in found if s.path.startswith("/etc/ssh/")] == \
+        ["/etc/ssh/ssh_host_rsa_key", "/etc/ssh/ssh_host_ecdsa_key", "/etc/ssh/ssh_host_ed25519_key"]
+    vsftpd = (REPO / INPUT / "redhat-2007/vsftpd").read_bytes()
+    assert Stub("f", "/etc/vsftpd/vsftpd.conf") in stubs(vsftpd, INIT + "vsftpd", infer(vsftpd, INIT + "vsftpd"))
+    # `[ ! -f MAP.db -o MAP -nt MAP.db ]`: tree-sitter groups `-f` with the whole expression; the map
+    # database is stubbed after its source, so it is the newer and no rebuild runs
+    sendmail = (REPO / INPUT / "redhat-2004/sendmail").read_bytes()
+    mail = [s.path for s in stubs(sendmail, INIT + "sendmail", infer(sendmail, INIT + "sendmail"))
+            if s.path.startswith("/etc/mail/")]
+    assert mail[:2] == ["/etc/mail/virtusertable", "/etc/mail/virtusertable.db"] and len(mail) == 8
+
+
+@pytest.mark.parametrize(
+    "script, paths",
+    [
+        pytest.param(b'for t in a b; do k=/etc/q/$t.key; [ -f $k ]; done\n', ["/etc/q/a.key", "/etc/q/b.key"],
+                     id="an assignment in the loop body"),
+        pytest.param(b'L="x y"\nfor v in $L; do for w in 1 2; do [ -f /etc/$v$w ]; done; done\n',
+                     ["/etc/x1", "/etc/x2", "/etc/y1", "/etc/y2"], id="nested, a variable split on blanks"),
+        pytest.param(b'for f in "a b"; do [ -f "/etc/$f" ]; done\n', ["/etc/a b"], id="a quoted value is one word"),
+        pytest.param(b'for f in /etc/q/*.conf; do [ -f $f ]; done\n', ["/etc/q/s.conf"], id="a glob: one instance"),
+        pytest.param(b'for f in /etc/q/?.conf; do :; done\n', [], id="another wildcard: nothing to name"),
+        pytest.param(b'for f in $UNKNOWN; do [ -f /etc/$f ]; done\n', [], id="nothing known"),
+        pytest.param(b'f=/x\nfor f in $UNKNOWN; do [ -f /etc/q.conf ] && [ -f $f/q.conf ]; done\n',
+                     ["/etc/q.conf", "/q.conf"],
+                     id="nothing known: the body still walked, the variable unknown in it"),
+        pytest.param(b'for f; do [ -f /etc/$f ]; done\n', [], id="the arguments"),
+    ],
+)
+def test_loop_forms(script, paths):
+    assert [s.path for s in stubs(script, INIT + "s", infer(script, INIT + "s"))] == paths
+
+
+def test_nested_loops_are_walked_within_a_budget():
+    body = b"[ -f /etc/q/$a$b$c$d$e$f$g$h$i$j ]"
+    for variable in b"jihgfedcba":
+        body = b"for %c in 1 2 3 4 5 6 7 8; do %s; done" % (variable, body)
+    found = stubs(body + b"\n", INIT + "s", infer(body + b"\n", INIT + "s"))
+    assert 0 < len(found) <= LOOP_BODIES  # ten loops of eight: 8**10 bodies unless the budget stops them

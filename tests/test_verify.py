@@ -257,7 +257,8 @@ def test_json_report(capsys):
     (entry,) = report["scripts"]
     assert entry["path"] == script and entry["ok"] is False and entry["kind"] == "script"
     assert entry["targets"] == {"daemon": "knotd", "binary": "/usr/sbin/knotd", "pidfile": "/var/run/knot/knot.pid",
-                                "lockfile": "/var/lock/subsys/knotd", "declared": True}
+                                "lockfile": "/var/lock/subsys/knotd", "declared": True, "others": [], "mounts": [],
+                                "processes": True}
     running = entry["states"][0]
     assert running["state"] == "running-1"
     assert running["stdout"].startswith("knotd (pid ") and running["stderr"] == ""
