@@ -17,7 +17,7 @@ from rewrite.manifest import load as load_manifest
 from rewrite.library import Library
 from rewrite.scan import Output, Prepared, Scan, prepare, scan_tree
 from rewrite.walk import swallows_statements
-from rewrite.source import Source, SourceError, display, not_a_script_reason, read_source
+from rewrite.source import Source, SourceError, display, not_a_script_reason, read_source, unrunnable_reason
 from rewrite.transform import RULES, Finding, Settings, findings_for, rewire
 from rewrite.wrapper import lsb_codes, lsb_refusal, render_wrapper
 
@@ -134,6 +134,10 @@ def _process(path: str, settings: Settings, libraries: Libraries) -> FileResult:
     reason = not_a_script_reason(source.data)
     if reason is not None:
         return FileResult(path, NOT_A_SCRIPT, original=source.data, mode=source.mode, reason=reason)
+    reason = unrunnable_reason(source.data)
+    if reason is not None:  # a copy would not run either: no patch, no wrapper
+        return FileResult(path, UNPARSEABLE, "script", (Finding("HB051", 0, 0, reason, "unknown", None, b""),),
+                          original=source.data, mode=source.mode, reason=reason)
     tree = parse(source.data)
     prepared = prepare(tree)
     family = prepared.family

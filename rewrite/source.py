@@ -55,6 +55,16 @@ def not_a_script_reason(data: bytes) -> str | None:
     return None
 
 
+def unrunnable_reason(data: bytes) -> str | None:
+    """Why no shell can start DATA even unpatched, or None: a `#!` line ending in CR (a CRLF file)."""
+    first = data.split(b"\n", 1)[0]
+    if first.startswith(b"#!") and first.endswith(b"\r"):
+        interpreter = display(first[2:-1].strip().split(b" ")[0])
+        return (f"CRLF line endings: it cannot run even unpatched (the kernel looks for an interpreter named "
+                f"'{interpreter}\\r'); convert it with dos2unix, then patch it")
+    return None
+
+
 def display(data: bytes) -> str:
     """Decode for display only: UTF-8 where valid, Latin-1 bytes otherwise."""
     try:

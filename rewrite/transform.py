@@ -59,6 +59,7 @@ RULES: dict[str, str] = {
     "HB042": "no-status-output",
     "HB043": "status-text-unknown",
     "HB050": "status-path-unparseable",
+    "HB051": "crlf-line-endings",
 }
 
 

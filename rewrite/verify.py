@@ -20,7 +20,7 @@ from rewrite.contract import LRMD_WINDOW, RUNNING, STOPPED, Verdicts, judge, say
 from rewrite.parse import line_col
 from rewrite.library import Library
 from rewrite.scan import Scan, scan_bytes
-from rewrite.source import SourceError, display, not_a_script_reason, read_source
+from rewrite.source import SourceError, display, not_a_script_reason, read_source, unrunnable_reason
 from rewrite.targets import STATE_DIRS, Targets, infer, library_targets, stubs
 from rewrite.staging import recorded_source, wrapped_original
 from rewrite.wrapper import is_wrapper
@@ -260,11 +260,9 @@ def _in_sandbox(path: str) -> str:
 
 def _runnable(whose: str, data: bytes) -> None:
     """CannotRun for a script no shell can start: a `#!` line ending in CR (a CRLF file)."""
-    first = data.split(b"\n", 1)[0]
-    if first.startswith(b"#!") and first.endswith(b"\r"):
-        interpreter = display(first[2:-1].strip().split(b" ")[0])
-        raise CannotRun(f"{whose or ''}CRLF line endings: it cannot run even unpatched (the kernel looks for "
-                        f"an interpreter named '{interpreter}\\r'); convert it with dos2unix, then patch it")
+    reason = unrunnable_reason(data)
+    if reason is not None:
+        raise CannotRun(f"{whose or ''}{reason}")
 
 
 def _read(path: str) -> bytes:

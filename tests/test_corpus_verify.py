@@ -5,7 +5,7 @@ every check with a verdict passes, but for the gaps named in WRONG_AFTER (each w
 Issue #6: `verify` on each `patch` copy is right in every state, but for STATES_NOT_RIGHT.
 A check or state with no verdict says why (NO_VERDICT_AFTER, by kind): the sandbox cannot switch
 users, a program it has no stand-in for ran (a stub, or missing), a step hung, or the script cannot
-run at all (redhat-2010/memcached: CRLF line endings, excluded from "every script" with that reason).
+run at all (redhat-2010/memcached: CRLF line endings, which `patch` refuses with that reason, HB051).
 The tables are the truth of this commit: a fix shrinks them, a regression grows them.
 """
 from __future__ import annotations
@@ -61,7 +61,7 @@ COPY = {
     'redhat-2007/vsftpd': 'lsb-wrapper',
     'redhat-2010/haproxy': 'patched',
     'redhat-2010/httpd': 'patched',
-    'redhat-2010/memcached': 'patched',
+    'redhat-2010/memcached': 'original',
     'redhat-2010/nfs': 'lsb-wrapper',
     'redhat-2010/ntpd': 'patched',
     'redhat-2010/redis': 'patched',

@@ -17,6 +17,7 @@ from samples import SELF_MADE, write_script
 
 STATUS = SELF_MADE
 FIXED = STATUS.replace(b"is not running", b"is stopped")
+HASH_BANG, REST = STATUS.split(b"\n", 1)[0] + b"\n", STATUS.split(b"\n", 1)[1]
 
 
 _file = write_script
@@ -45,8 +46,8 @@ def test_not_a_script_is_skipped_quietly(tmp_path, capsys, data, reason):
 @pytest.mark.parametrize("data", (
     pytest.param(STATUS.replace(b"is not running", b"caf\xe9 is not running"), id="Latin-1 in the message"),
     pytest.param(STATUS.replace(b"is not running", b"\xff\xfe is not running"), id="invalid UTF-8"),
-    pytest.param(STATUS.replace(b"\n", b"\r\n"), id="CRLF"),
-    pytest.param(STATUS.replace(b"\n", b"\r\n", 4), id="mixed line endings"),
+    pytest.param(HASH_BANG + REST.replace(b"\n", b"\r\n"), id="CRLF past the #! line"),  # on it: HB051
+    pytest.param(HASH_BANG + REST.replace(b"\n", b"\r\n", 4), id="mixed line endings"),
     pytest.param(STATUS.rstrip(b"\n"), id="no final newline"),
 ))
 def test_odd_bytes_survive(tmp_path, capsys, data):

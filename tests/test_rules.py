@@ -670,7 +670,7 @@ def test_every_rule_is_in_the_readme_table():
             id='HB001+HB010: both branches of one arm',
         ),
         pytest.param(
-            b'#!/bin/sh\r\n'
+            b'# svc, no #! line (one ending in CR is refused: HB051)\r\n'
             b'case "$1" in\r\n'
             b'status)\r\n'
             b'\tif [ -f /p ]; then\r\n'
@@ -681,7 +681,7 @@ def test_every_rule_is_in_the_readme_table():
             b'\texit 3\r\n'
             b'\t;;\r\n'
             b'esac\r\n',
-            b'#!/bin/sh\r\n'
+            b'# svc, no #! line (one ending in CR is refused: HB051)\r\n'
             b'case "$1" in\r\n'
             b'status)\r\n'
             b'\tif [ -f /p ]; then\r\n'
@@ -1200,15 +1200,13 @@ def test_library_rules(tmp_path):
             ('HB030',),
             id='HB030: source instead of .',
         ),
-        pytest.param(
-            b'#!/bin/sh\r\n'
+        pytest.param(  # no `#!` line (a CRLF one is refused, HB051): every other byte kept
             b'. /etc/rc.d/init.d/functions\r\n'
             b'case "$1" in\r\n'
             b'status)\r\n'
             b'\tstatus foo\r\n'
             b'\t;;\r\n'
             b'esac\r\n',
-            b'#!/bin/sh\r\n'
             b'. /etc/ha.d/resource.d/functions\r\n'
             b'case "$1" in\r\n'
             b'status)\r\n'
@@ -1744,7 +1742,7 @@ def test_running_trailer_fools_rm(tmp_path):
             id='HB004',
         ),
         pytest.param(
-            b'#!/bin/sh\r\n'
+            b'# svc, no #! line (one ending in CR is refused: HB051)\r\n'
             b'# caf\xe9\r\n'
             b'. /etc/rc.d/init.d/functions\r\n'
             b'case "$1" in\r\n'
@@ -1776,7 +1774,7 @@ def test_second_run_changes_nothing(tmp_path, src, lib):
     'src',
     (
         pytest.param(
-            b'#!/bin/sh\r\n'
+            b'# svc, no #! line (one ending in CR is refused: HB051)\r\n'
             b'# caf\xe9 \xff\r\n'
             b'case "$1" in\r\n'
             b'status)\r\n'
@@ -1818,3 +1816,10 @@ def test_every_other_byte_kept(tmp_path, src):
 def test_a_stopped_word_no_edit_can_reach_says_where_it_comes_from(tmp_path, src, where):
     result, _ = _process(tmp_path, src)
     assert [f.message.rsplit(": ", 1)[-1] for f in result.findings if f.rule == "HB010"] == [where]
+
+
+def test_a_script_whose_hash_bang_line_ends_in_cr_is_refused(tmp_path):
+    """A CRLF script cannot run (the kernel looks for `/bin/sh\\r`): no copy, patched or wrapped."""
+    result, _ = _process(tmp_path, b"#!/bin/sh\r\ncase \"$1\" in\r\nstatus) echo running ;;\r\nesac\r\n")
+    assert (result.state, _rules(result), result.patched) == (UNPARSEABLE, ("HB051",), None)
+    assert "convert it with dos2unix, then patch it" in result.reason
