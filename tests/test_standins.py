@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from rewrite import lsb, standins
-from rewrite.standins import CHECKPROC, KILLPROC, PIDOF, RNDC, STARTPROC, Tool, installer, needed
+from rewrite.standins import CHECKPROC, KILLPROC, PIDOF, STARTPROC, Tool, installer, needed
 from rewrite.verify import verify_many
 
 needs_bwrap = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
