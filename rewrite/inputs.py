@@ -16,6 +16,7 @@ import stat
 from collections.abc import Iterable, Iterator, Sequence
 from typing import NamedTuple, TextIO
 
+from rewrite.manifest import MANIFEST
 from rewrite.pipeline import ERROR, NOT_A_SCRIPT
 
 STDIN = "-"
@@ -33,6 +34,10 @@ NOT_SCRIPT_NAMES: tuple[tuple[str, str], ...] = (
     ("*.dpkg-old", "package manager leftover"),
     ("*.dpkg-new", "package manager leftover"),
     ("*.dpkg-dist", "package manager leftover"),
+    ("*.diff", "a diff"),  # `patch` writes one beside each copy: a destination re-scans clean
+    ("*.patch", "a diff"),
+    ("*.rej", "a diff's rejected hunks"),
+    (MANIFEST, "ha-rewrite's manifest"),
 )
 
 # Directories a walk does not enter: version-control metadata holds no init scripts.

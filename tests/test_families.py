@@ -85,3 +85,5 @@ def test_destination_rescans_compliant_through_its_manifest(tmp_path, family, ca
                and p.suffix != ".diff"]
     capsys.readouterr()
     assert main(["scan", *outputs]) == 0, capsys.readouterr()
+    assert main(["scan", str(tmp_path / "D")]) == 0, capsys.readouterr()  # the directory: diffs, manifest skipped
+    assert "unparseable" not in capsys.readouterr().out
