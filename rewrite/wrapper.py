@@ -20,13 +20,18 @@ def lsb_refusal(outputs: Sequence[Output]) -> str | None:
     Codes propagated from a program (`$DAEMON status; exit $?`) are unknown here and trusted; a
     literal outside 0-4, or a status that exits 0 on every path, is the "not LSB compliant" case.
     """
-    codes = [o.code for o in outputs if o.role == "status" and o.stream == "stdout"]
+    codes = [o.code for o in _status_lines(outputs)]
     odd = sorted({c for c in codes if c is not None and c not in LSB_CODES})
     if odd:
         return f"its status exits {', '.join(map(str, odd))}, which is not an LSB status code"
     if codes and all(c == 0 for c in codes):
         return "its status exits 0 whatever the state (not LSB compliant)"
     return None
+
+
+def _status_lines(outputs: Sequence[Output]) -> list[Output]:
+    """The lines a status prints to stdout, whose branches' exit codes a wrapper would answer from."""
+    return [o for o in outputs if o.role == "status" and o.stream == "stdout"]
 
 
 def lsb_codes(path: str, outputs: Sequence[Output]) -> bool:
@@ -36,7 +41,7 @@ def lsb_codes(path: str, outputs: Sequence[Output]) -> bool:
     Not when a status line is a library's: its code is what the function returns, and the script
     may combine several calls (`status a; status b`) into an exit code of its own.
     """
-    status = [o for o in outputs if o.role == "status" and o.stream == "stdout"]
+    status = _status_lines(outputs)
 
     def coded(output: Output) -> bool:
         return output.code is None if output.kind == "state" else output.code in LSB_CODES
