@@ -5,7 +5,8 @@ every check with a verdict passes, but for the gaps named in WRONG_AFTER (each w
 Issue #6: `verify` on each `patch` copy is right in every state, but for STATES_NOT_RIGHT.
 A check or state with no verdict says why (NO_VERDICT_AFTER, by kind): the sandbox cannot switch
 users, a program it has no stand-in for ran (a stub, or missing), a step hung, or the script cannot
-run at all (redhat-2010/memcached: CRLF line endings, which `patch` refuses with that reason, HB051).
+run at all (broken/memcached, CRLF line endings, is refused by `patch` with that reason, HB051, and
+left out with the broken family: tests/test_verify.py checks verify's reason).
 The tables are the truth of this commit: a fix shrinks them, a regression grows them.
 """
 from __future__ import annotations
@@ -20,10 +21,8 @@ from corpus_runs import Runs, scripts, verdicts
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
 
 KINDS = (("switches user", "switches user"), ("(a stub)", "a stub"), ("(missing", "missing"),
-         ("no answer within", "timeout"), ("control program", "control program"), ("CRLF", "CRLF"),
+         ("no answer within", "timeout"), ("control program", "control program"),
          ("mounts a file system", "mounts"), (" at line ", "early exit"))
-CRLF = ("CRLF line endings: it cannot run even unpatched (the kernel looks for an interpreter named '/bin/sh\\r'); "
-        "convert it with dos2unix, then patch it")
 
 # Which copy answers the checklist: `patch`'s (patched, or wrapped when no edit can fix its text),
 # the original when nothing needed patching, or `patch --lsb-wrapper`'s.
@@ -61,7 +60,6 @@ COPY = {
     'redhat-2007/vsftpd': 'lsb-wrapper',
     'redhat-2010/haproxy': 'patched',
     'redhat-2010/httpd': 'patched',
-    'redhat-2010/memcached': 'original',
     'redhat-2010/nfs': 'lsb-wrapper',
     'redhat-2010/ntpd': 'patched',
     'redhat-2010/redis': 'patched',
@@ -114,7 +112,6 @@ FAILED_BEFORE = {
     'redhat-2007/vsftpd': 'running-9 unknown-action',
     'redhat-2010/haproxy': '',
     'redhat-2010/httpd': '',
-    'redhat-2010/memcached': '',
     'redhat-2010/nfs': 'restart running-9 start-stopped',
     'redhat-2010/ntpd': '',
     'redhat-2010/redis': '',
@@ -160,7 +157,6 @@ NO_VERDICT_AFTER = {
     'handmade/pidcheck': {'a stub': 'restart start-stopped'},
     'handmade/quietstatus': {'switches user': 'restart start-running start-stopped'},
     'redhat-2007/mysqld': {'missing': 'restart start-stopped'},
-    'redhat-2010/memcached': {'CRLF': 'error'},
     'redhat-2010/redis': {'a stub': 'restart stop-running', 'switches user': 'start-stopped'},
     'redhat-2010/tomcat': {'timeout': 'restart stop-running', 'switches user': 'start-stopped'},
 }
@@ -168,7 +164,6 @@ NO_VERDICT_AFTER = {
 #   alwaysok: `patch` refuses its plain wrapper (status exits 0 whatever its control program says: not
 #   LSB), so its original is judged, and the lsb consumer reads that 0 as running.
 STATES_NOT_RIGHT = {
-    'redhat-2010/memcached': {'CRLF': 'error'},
     'wrappers/alwaysok': {'wrong for lsb': 'dead-lock dead-pidfile stopped'},
 }
 
@@ -210,10 +205,6 @@ def test_verify_every_patched_or_wrapped_copy_in_every_state(runs, script):
     found = {**_states(wrong), **_states(none)}
     assert _grouped(found, kind=True) == STATES_NOT_RIGHT.get(script, {})
 
-
-def test_a_script_bash_cannot_run_is_excluded_with_its_reason(runs):
-    for record in (runs.before["redhat-2010/memcached"], runs.default["redhat-2010/memcached"]):
-        assert (record["error"], record["states"], record["ok"]) == (CRLF, [], False)
 
 
 def test_every_recurring_failure_kind_is_mended_by_a_corpus_copy(runs):

@@ -213,7 +213,7 @@ CRLF = ("CRLF line endings: it cannot run even unpatched (the kernel looks for a
 
 def test_crlf_script_cannot_be_executed(capsys):
     """Not a pass and not a wrong verdict: bash never starts, so there is nothing to judge."""
-    script = str(REPO / INPUT / "redhat-2010" / "memcached")
+    script = str(REPO / INPUT / "broken" / "memcached")
     report = verify_script(script)
     assert (report.code, report.error, report.states) == (2, CRLF, ())
     assert main(["verify", "--lsb", script]) == 2
