@@ -108,6 +108,15 @@ esac
 """
 
 
+def _three_scripts(tmp_path):
+    """BY_CONTROL, BY_ITSELF and BY_SYSTEMCTL, each named hrd in a directory of its own."""
+    scripts = []
+    for name, body in (("ctl", BY_CONTROL), ("self", BY_ITSELF), ("systemd", BY_SYSTEMCTL)):
+        (tmp_path / name).mkdir()
+        scripts.append(_script(tmp_path / name, "hrd", body))
+    return scripts
+
+
 def _states(report):
     return {s.state: (s.exit, s.first_line, s.problem) for s in report.states}
 
@@ -115,9 +124,7 @@ def _states(report):
 @needs_bwrap
 @needs_absent
 def test_control_stand_ins_answer_status_from_the_fake_daemon(tmp_path):
-    scripts = [_script(tmp_path / name, "hrd", body) for name, body in
-               (("ctl", BY_CONTROL), ("self", BY_ITSELF), ("systemd", BY_SYSTEMCTL)) if (tmp_path / name).mkdir()
-               is None]
+    scripts = _three_scripts(tmp_path)
     by_control, by_itself, by_systemctl = verify_many(scripts, states=["running-1", "stopped", "dead-pidfile"])
     pid = by_control.states[0].pids[0]
     assert _states(by_control) == {"running-1": (0, b"hrd is running (pid %d)" % pid, ""),
@@ -140,9 +147,7 @@ CHECKS = ("start-stopped", "start-running", "stop-running", "stop-stopped", "res
 @needs_bwrap
 @needs_absent
 def test_control_stand_ins_start_and_stop_the_fake_daemon(tmp_path):
-    scripts = [_script(tmp_path / name, "hrd", body) for name, body in
-               (("ctl", BY_CONTROL), ("self", BY_ITSELF), ("systemd", BY_SYSTEMCTL)) if (tmp_path / name).mkdir()
-               is None]
+    scripts = _three_scripts(tmp_path)
     by_control, by_itself, by_systemctl = lsb.run_checklist(scripts, checks=CHECKS)
     for report in (by_control, by_itself):
         assert {c.check: (c.ok, c.problem, c.why) for c in report.checks if not c.ok} == {}
