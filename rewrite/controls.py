@@ -1,9 +1,10 @@
 """Control programs a script runs for its daemon, found in its text, and their sandbox stand-ins.
 
-A control program is called with a control subcommand as its first argument: `$APACHECTL status`,
-`$RABBITMQCTL stop $PID_FILE`, `$POSTFIX_CMD start`, `$DAEMON status` (a daemon that answers its own
-subcommands). Where the host has no such program, verify places rewrite.standins.CONTROL at its
-path, controlling the sandbox's fake daemon; when the program is the daemon itself (its path is
+A control program is called with a control subcommand as its first argument after its options:
+`$APACHECTL status`, `$RABBITMQCTL stop $PID_FILE`, `$POSTFIX_CMD start`, `mysqladmin --socket=S
+ping`, `$DAEMON status` (a daemon that answers its own subcommands), also inside the `-c` string of
+`su` or `runuser`. Where the host has no such program, verify places rewrite.standins.CONTROL at
+its path, controlling the sandbox's fake daemon; when the program is the daemon itself (its path is
 the fake daemon's), CONTROL goes to standins.SELF_CONTROL and the fake answers through it. A script
 that tests /run/systemd/system and calls systemctl gets that directory (systemctl is a stand-in).
 """
@@ -14,12 +15,13 @@ from collections.abc import Iterator
 
 from tree_sitter import Node
 
-from rewrite.parse import arguments, parse, walk
+from rewrite.parse import arguments, parse, text, walk
 from rewrite.sandbox import host_path
 from rewrite.standins import CONTROL, SELF_CONTROL, SYSTEMCTL, TOOLS, Placed
 from rewrite.targets import assignments, evaluate
 
-VERBS = (b"status", b"start", b"stop", b"restart")  # a first argument that makes a program a control program
+VERBS = (b"status", b"start", b"stop", b"restart", b"shutdown", b"ping")  # a control program's first word
+SWITCHERS = (b"su", b"runuser")  # programs that run a `-c` command as another user
 SYSTEMD_DIR = "/run/systemd/system"
 LOG_DIR = "/var/log/"
 _NOT_CONTROLS = ("/etc/", "/proc/", "/dev/")  # `$0 status`, an init script: not a program to stand in for
@@ -40,8 +42,11 @@ def control_programs(data: bytes, script_path: str) -> tuple[str, ...]:
     return tuple(os.fsdecode(p) for p in found)
 
 
-def _calls(root: Node, env: dict[bytes, bytes]) -> Iterator[tuple[bytes, bytes | None]]:
-    """(program, first argument) of each command whose name and first argument have a known value."""
+def _calls(root: Node, env: dict[bytes, bytes], depth: int = 0) -> Iterator[tuple[bytes, bytes | None]]:
+    """(program, first word) of each command whose name and first word (its first argument not an
+    option) have a known value;
+    also of the commands in the `-c` string of a command that switches users (`runuser -s /bin/sh
+    tomcat -c "${TOMCAT_SCRIPT} stop"`), which the sandbox runs through its stand-in."""
     for node in walk(root):
         if node.type != "command":
             continue
@@ -50,8 +55,37 @@ def _calls(root: Node, env: dict[bytes, bytes]) -> Iterator[tuple[bytes, bytes |
             continue
         program = evaluate(name.named_children[0], env)
         args = arguments(node)
-        if program and args:
-            yield program, evaluate(args[0], env)
+        words = [a for a in args if not text(a).startswith(b"-")]  # `mysqladmin --socket=S ping`
+        if program and words:
+            yield program, evaluate(words[0], env)
+        inner = _switched_command(root, name.named_children[0], program, args) if depth == 0 else None
+        if inner is not None:
+            yield from _calls(parse(inner).root_node, env, depth + 1)
+
+
+def _switched_command(root: Node, name: Node, program: bytes | None, args: list[Node]) -> bytes | None:
+    """The shell text of `su|runuser ... -c TEXT` (its quotes removed), else None. `$SU` counts when
+    every assignment of SU in the script names one (`if [ -x /sbin/runuser ]; then SU=runuser ...`)."""
+    if program is None and name.type == "simple_expansion":
+        values = _assigned(root, text(name)[1:])
+        program = SWITCHERS[0] if values and all(v.rsplit(b"/", 1)[-1] in SWITCHERS for v in values) else None
+    if program is None or program.rsplit(b"/", 1)[-1] not in SWITCHERS:
+        return None
+    for flag, value in zip(args, args[1:]):
+        if text(flag) in (b"-c", b"--command") and value.type in ("string", "raw_string", "word"):
+            raw = text(value)
+            return raw[1:-1] if value.type != "word" else raw
+    return None
+
+
+def _assigned(root: Node, variable: bytes) -> list[bytes]:
+    """The literal values of every assignment of VARIABLE anywhere in ROOT (b"" for one not literal)."""
+    found = []
+    for node in walk(root):
+        name, value = node.child_by_field_name("name"), node.child_by_field_name("value")
+        if node.type == "variable_assignment" and name is not None and text(name) == variable:
+            found.append((evaluate(value, {}) if value is not None else None) or b"")
+    return found
 
 
 def placements(data: bytes, script_path: str, binary: str, taken: frozenset[str] = frozenset()) -> tuple[Placed, ...]:

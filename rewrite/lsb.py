@@ -255,7 +255,7 @@ def run_check(subject: Subject, check: Check, timeout: float = TIMEOUT) -> Check
                "yes" if targets.processes else "no") + tuple(s.action for s in check.steps)
     prelude = sandbox.Prelude(base, 0, targets.binary, targets.pidfile, targets.declared, targets.lockfile,
                               "script", plan.target, plan.trace, plan.stubs, actions, PROGRAM, plan.tools,
-                              subject.others, targets.mounts if check.state == "running" else ())
+                              subject.others, targets.mounts if check.state == "running" else (), targets.written)
     expected = check.steps[0].codes
     try:
         done = sandbox.run(lambda fd: sandbox.bwrap_argv(plan.layout, sandbox.prelude_command(prelude, fd)),
@@ -281,9 +281,29 @@ def run_check(subject: Subject, check: Check, timeout: float = TIMEOUT) -> Check
 
 def answered(runs: Sequence[RawStep]) -> tuple[str, ...]:
     """A note naming the control stand-ins that answered the steps (rewrite.standins), if any did."""
-    paths = sorted({p for raw in runs for p in raw.standins})
+    return _answered_note(sorted({p for raw in runs for p in raw.standins}))
+
+
+def _answered_note(paths: Sequence[str]) -> tuple[str, ...]:
     return (f"answered by ha-rewrite's stand-in for {' '.join(paths)} (a well-behaved program of its kind): "
             "confirm on the real host",) if paths else ()
+
+
+_ANSWERED = re.compile(r"answered by ha-rewrite's stand-in for (.+) \(a well-behaved program of its kind\): "
+                       r"confirm on the real host")
+
+
+def merged_notes(notes: Sequence[str]) -> list[str]:
+    """NOTES once each, the stand-in notes of several checks (each its own set of paths) as one, last."""
+    others: dict[str, None] = {}
+    paths: dict[str, None] = {}
+    for note in notes:
+        found = _ANSWERED.fullmatch(note)
+        if found is None:
+            others.setdefault(note)
+        else:
+            paths.update(dict.fromkeys(found.group(1).split(" ")))
+    return list(others) + list(_answered_note(sorted(paths)))
 
 
 def _unfinished(done: sandbox.Completed, timeout: float, action: str) -> str:
@@ -314,7 +334,9 @@ def codes_text(codes: Sequence[int]) -> str:
     return " or ".join(str(c) for c in codes)
 
 
-# What a program that switches users says when the sandbox (no capabilities, no such user) stops it.
+# What a program that switches users says when the sandbox (no capabilities, no such user) stops it:
+# one with no stand-in (sudo, setpriv...), or su or runuser where a script reaches one verify did not
+# replace (rewrite.standins).
 _SWITCH_USER = re.compile(rb"^(su|runuser|sudo|setpriv|chpst|setuidgid|start-stop-daemon): [^\n]*"
                           rb"(?:user|uid|gid|groups|[Pp]ermission|not permitted)[^\n]*$", re.MULTILINE)
 _SWITCH_TRACED = re.compile(rb"(?<=: )(?:\S*/)?(su|runuser|sudo|setpriv|chpst|setuidgid) [^\n]*|"
@@ -351,7 +373,9 @@ def _step_problem(plan: Plan, raw: RawStep, trace: bytes, arm: tuple[tuple[int, 
     if line is not None:
         return f"exits {raw.exit} at line {line}: " + _exit_reason(trace, plan.traced_target)
     switch = _SWITCH_TRACED.search(trace) if wrong else None
-    if switch is not None:  # its message discarded (`su ... >/dev/null 2>&1`), seen in the trace
+    answered_by = {os.fsencode(p.rsplit("/", 1)[-1]) for p in raw.standins}  # su, runuser: their stand-ins ran
+    if switch is not None and (switch.group(1) or switch.group(2)) not in answered_by:
+        # its message discarded (`sudo ... >/dev/null 2>&1`), seen in the trace
         return (f"switches user with {display(switch.group(1) or switch.group(2))} ({_oneline(switch.group(0))}): "
                 "the sandbox cannot, verify on the real host")
     return ""

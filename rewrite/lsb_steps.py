@@ -68,8 +68,17 @@ dflt=; env --default-signal true 2>/dev/null && dflt="env --default-signal"
 mkdir -p "$hr" && cp /usr/bin/sleep "$hr/sleeper" && cp /bin/bash "$hr/shell" && chmod 755 "$hr/sleeper" "$hr/shell" \
     || { echo "@@fail cannot prepare the fake daemon"; exit 70; }
 table="$main_runs $fake $pidfile"$'\n'$others  # "RUN BINARY PIDFILE": every fake daemon, the main one first
-{ printf 'fake=%q pidfile=%q fg=%q dflt=%q hr=%q table=%q\n' "$fake" "$pidfile" "$fg" "$dflt" "$hr" "$table"
+{ printf 'fake=%q pidfile=%q fg=%q dflt=%q hr=%q table=%q written=%q\n' "$fake" "$pidfile" "$fg" "$dflt" "$hr" \
+      "$table" "$written"
   cat <<'LIB'
+write_pid() {  # write_pid PID FILE; the main daemon's also in the pid files it writes in its data directory
+    local file
+    mkdir -p -- "${2%/*}" && printf '%s\n' "$1" >"$2"
+    [ "$2" = "$pidfile" ] || return 0
+    while read -r file; do
+        [ -z "$file" ] || { mkdir -p -- "${file%/*}" && printf '%s\n' "$1" >"$file"; }
+    done <<<"$written"
+}
 pidfiles_of() {  # the pid files of the instances run from binary $1, in order
     local run b p
     while read -r run b p; do [ "$b" = "$1" ] && echo "$p"; done <<<"$table"
@@ -142,7 +151,7 @@ settle() {  # once $HR_PARENT runs from $HR_SELF: the launcher back in place, th
     local i
     for ((i = 0; i < 500; i++)); do mine "$HR_PARENT" "$HR_SELF" && break; sleep 0.01; done
     place "$HR_SELF" "$hr/launcher"
-    mine "$HR_PARENT" "$HR_SELF" && mkdir -p -- "${HR_PIDFILE%/*}" && printf '%s\n' "$HR_PARENT" >"$HR_PIDFILE"
+    mine "$HR_PARENT" "$HR_SELF" && write_pid "$HR_PARENT" "$HR_PIDFILE"
 }
 settled() {  # wait (2 s at most) until only fake daemons and their guards remain besides the prelude
     local i p s ppid busy
@@ -168,7 +177,7 @@ guard() {  # the daemon's parent: starts it, writes its pid; a catchable signal 
     pid=$!
     for ((i = 0; i < 500; i++)); do mine "$pid" "$HR_SELF" && break; sleep 0.01; done
     place "$HR_SELF" "$hr/launcher"
-    mkdir -p -- "${HR_PIDFILE%/*}" && printf '%s\n' "$pid" >"$HR_PIDFILE"
+    write_pid "$pid" "$HR_PIDFILE"
     echo "$pid" >"$hr/guard.$BASHPID"
     wait "$pid"; rc=$?
     if [ "$rc" -gt 128 ] && [ "$rc" -ne 137 ] && read -r p 2>/dev/null <"$HR_PIDFILE" && [ "$p" = "$pid" ]; then
@@ -203,7 +212,7 @@ if [ "$lsb_state" = running ]; then  # every daemon the status checks, each inst
     p=$(fakes "$fake")
     [ -n "$p" ] || [ "$main_runs" = no ] || { echo "@@fail the fake daemon did not start"; exit 70; }
     mkdir -p -- "${pidfile%/*}" "${lockfile%/*}" && : >"$lockfile"
-    [ -s "$pidfile" ] || [ -z "$p" ] || printf '%s\n' "${p%% *}" >"$pidfile"
+    [ -s "$pidfile" ] || [ -z "$p" ] || write_pid "${p%% *}" "$pidfile"
     echo "@@pids $(fakes)"
 fi
 echo "@@lsb"

@@ -231,8 +231,8 @@ if [ "$1" = stage1 ]; then
 fi
 shift
 state=$1 count=$2 fake=$3 pidfile=$4 declared=$5 lockfile=$6 mode=$7 target=$8 trace=$9 stubs=${10}
-tools=${11} program=${12} others=${13}
-shift 13
+tools=${11} program=${12} others=${13} written=${14}
+shift 14
 exec 5>&1 6>&2 >&3 2>&3
 while read -r kind path; do
     [ -n "$path" ] || continue
@@ -271,6 +271,9 @@ case $state in
         if [ "$count" = 1 ] || [ "$declared" = yes ]; then
             mkdir -p -- "${pidfile%/*}" && printf '%s\n' "${pids[0]}" >"$pidfile"
         fi
+        while read -r file; do  # the pid files the daemon writes in its data directory
+            [ -z "$file" ] || { mkdir -p -- "${file%/*}" && printf '%s\n' "${pids[0]}" >"$file"; }
+        done <<<"$written"
         i=$count
         while read -r run binary file; do  # each other daemon's pid in its own pid file
             [ "$run" = yes ] || continue
@@ -324,6 +327,7 @@ class Prelude(NamedTuple):
     tools: str = ""  # bash placing stand-ins for programs the host lacks (rewrite.standins)
     others: str = ""  # "RUN BINARY PIDFILE" lines: more fake daemons; RUN yes: the running states start one
     mounted: tuple[str, ...] = ()  # directories that hold a mounted file system (a tmpfs) in this state
+    written: tuple[str, ...] = ()  # more pid files the main daemon writes (rewrite.targets.Targets.written)
 
 
 def prelude_command(prelude: Prelude, meta_fd: int) -> list[str]:
@@ -332,7 +336,7 @@ def prelude_command(prelude: Prelude, meta_fd: int) -> list[str]:
             prelude.pidfile,
             "yes" if prelude.declared else "no", prelude.lockfile, prelude.mode,
             prelude.target, prelude.trace, prelude.stubs, prelude.tools, prelude.program, prelude.others,
-            *prelude.command]
+            "".join(w + "\n" for w in prelude.written), *prelude.command]
 
 
 class Report(NamedTuple):

@@ -4,8 +4,9 @@ Each is a minimal, faithful version of a well-known tool whose answer depends on
 sandbox holds (its processes, pid files and configuration files), so a script that calls it still
 reaches, and is judged by, its own logic: SUSE's `checkproc`, `startproc` and `killproc` (which
 start and signal the fake daemon the sandbox places at the script's binary), MySQL's
-`my_print_defaults`, BIND's `rndc` (which talks to the named the sandbox runs), Red Hat's `initlog`
-and `usleep`, and `pidof` at the /sbin path older Red Hat scripts name. CONTROL is a well-behaved
+`my_print_defaults` and `mysql_install_db`, BIND's `rndc` (which talks to the named the sandbox
+runs), Red Hat's `initlog` and `usleep`, and `pidof` at the /sbin path older Red Hat scripts name;
+`su`, `runuser` and `start-stop-daemon` run their command without switching users. CONTROL is a well-behaved
 control program (`apachectl status`, `rabbitmqctl wait`, `$DAEMON stop`) placed where a script
 calls one with a control subcommand (rewrite.controls), and SYSTEMCTL stands in for systemctl (no
 systemd runs in the sandbox); both start, stop and report the sandbox's fake daemon. NFS's
@@ -155,6 +156,16 @@ on { line = $0; gsub(/^[ \t]+|[ \t]+$/, "", line); eq = index(line, "=")
      else print "--" line }' /etc/my.cnf
 ''')
 
+MYSQL_INSTALL_DB = Tool("mysql_install_db", "/usr/bin/mysql_install_db", r'''#!/bin/bash
+# mysql_install_db, MySQL's first-run initializer, a stand-in of ha-rewrite verify (in its sandbox
+# only): it creates the system tables' directory, DATADIR/mysql (--datadir, else /var/lib/mysql), as
+# a real run leaves it; verify notes that it answered.
+echo "$0" >>/tmp/.ha-rewrite-standins
+datadir=/var/lib/mysql
+for arg; do case $arg in --datadir=*) datadir=${arg#*=} ;; esac; done
+mkdir -p -- "$datadir/mysql"
+''', controls=True)
+
 RNDC = Tool("rndc", "/usr/sbin/rndc", r'''#!/bin/bash
 # rndc, BIND's control program, a stand-in of ha-rewrite verify (in its sandbox only): it controls
 # the named the sandbox runs (a fake daemon), found by its process name, as rndc would over its socket.
@@ -276,24 +287,27 @@ CONTROL = Tool("control", None, r"""#!/bin/bash
 # subcommands), a stand-in of ha-rewrite verify (in its sandbox only), modelling a well-behaved one:
 # it controls the daemon the sandbox runs (the fake daemon, its pid file). The subcommand is the
 # first argument that names one. status: exit 0 and `NAME is running (pid N)` when it runs, else 3
-# and `NAME is stopped`; start: starts it unless it runs (1 when it does not start); stop:
-# stops it and removes the pid file, 0 even when it was not running; restart: both; wait: waits
-# (5 s at most) until it runs, 1 when it does not; any other (reload, graceful, configtest,
-# rotate_logs, reread, update, check...): 0.
+# and `NAME is stopped`; start: starts it unless it runs (1 when it does not start); stop (and
+# redis-cli's shutdown): stops it and removes the pid file, 0 even when it was not running; restart:
+# both; wait: waits (5 s at most) until it runs, 1 when it does not; ping (mysqladmin's): 0 when it
+# runs, else 1; any other (reload, graceful, configtest, rotate_logs, reread, update, check...): 0.
 """ + _DAEMON + r"""
 verb=
 for arg; do
-    case $arg in status|start|stop|restart|force-reload|try-restart|condrestart|wait) verb=$arg; break ;; esac
+    case $arg in
+        status|start|stop|shutdown|restart|force-reload|try-restart|condrestart|wait|ping) verb=$arg; break ;;
+    esac
 done
 case $verb in
     status)
         if pids=$(daemon_pids); then echo "$name is running (pid ${pids%% *})"; exit 0; fi
         echo "$name is stopped"; exit 3 ;;
     start) start_daemon && exit 0; echo "$name: did not start" >&2; exit 1 ;;
-    stop) stop_daemon; exit ;;
+    stop|shutdown) stop_daemon; exit ;;
     restart|force-reload) stop_daemon && start_daemon ;;
     try-restart|condrestart) daemon_pids >/dev/null || exit 0; stop_daemon && start_daemon ;;
     wait) wait_daemon 5 && exit 0; echo "$name: did not start" >&2; exit 1 ;;
+    ping) daemon_pids >/dev/null && { echo "$name is alive"; exit 0; }; echo "$name: no answer" >&2; exit 1 ;;
     *) exit 0 ;;
 esac
 """, controls=True)
@@ -337,8 +351,57 @@ case $verb in
 esac
 """, replace=True, controls=True)
 
-TOOLS = (CHECKPROC, STARTPROC, KILLPROC, MY_PRINT_DEFAULTS, RNDC, INITLOG, USLEEP, PIDOF, SYSTEMCTL, RPCINFO,
-         EXPORTFS)
+# Switching users. The sandbox runs as root with no capability left (no setuid, no setgroups) and
+# its /etc/passwd is the host's, without the service's user: a real su, runuser or `start-stop-daemon
+# --chuid` refuses there. These run the command as the sandbox's user instead, so the script's own
+# logic around the switch is what the checks judge; verify notes that they answered.
+_SWITCH = r"""#!/bin/bash
+# su and runuser, a stand-in of ha-rewrite verify (in its sandbox only): `su [-|-l] [-s SHELL] [-m|-p]
+# USER [-c COMMAND] [ARGS]` runs SHELL (default /bin/sh) with -c COMMAND and ARGS; runuser's
+# `-u USER [--] COMMAND [ARGS]` runs COMMAND. Both as the sandbox's user, with the command's exit code.
+echo "$0" >>/tmp/.ha-rewrite-standins
+shell=/bin/sh command= user= direct=
+while [ $# -gt 0 ]; do
+    case $1 in
+        -|-l|--login|-m|-p|--preserve-environment|-f|--fast) shift ;;
+        -s|--shell) shell=$2; shift 2 ;;
+        --shell=*) shell=${1#*=}; shift ;;
+        -c|--command|--session-command) command=$2; shift 2 ;;
+        --command=*|--session-command=*) command=${1#*=}; shift ;;
+        -u|--user) user=$2 direct=yes; shift 2 ;;
+        -g|--group|-G|--supp-group|-w|--whitelist-environment) shift 2 ;;
+        --) shift; break ;;
+        -*) shift ;;
+        *) [ -n "$user" ] && break; user=$1; shift ;;
+    esac
+done
+[ -n "$user" ] || { echo "${0##*/}: no user named" >&2; exit 1; }
+[ -n "$direct" ] && [ -z "$command" ] && exec "$@"
+[ -n "$command" ] && exec "$shell" -c "$command" "$shell" "$@"
+exec "$shell" "$@"
+"""
+SU = Tool("su", "/usr/bin/su", _SWITCH, replace=True, controls=True)
+RUNUSER = Tool("runuser", "/usr/sbin/runuser", _SWITCH, replace=True, controls=True)
+REAL = "/.ha-rewrite-real"  # where the installer keeps the host's program a stand-in wraps
+
+START_STOP_DAEMON = Tool("start-stop-daemon", "/usr/sbin/start-stop-daemon", r"""#!/bin/bash
+# start-stop-daemon, a stand-in of ha-rewrite verify (in its sandbox only): the host's own (dpkg's),
+# without the options that switch or match users and groups (-c/--chuid, -u/--user, -g/--group),
+# which it refuses there. Its exit code is the real one's; verify notes it only when it dropped one.
+args=()
+while [ $# -gt 0 ]; do
+    case $1 in
+        -c|--chuid|-u|--user|-g|--group) echo "$0" >>/tmp/.ha-rewrite-standins; shift 2 ;;
+        --chuid=*|--user=*|--group=*) echo "$0" >>/tmp/.ha-rewrite-standins; shift ;;
+        --) args+=("$@"); break ;;
+        *) args+=("$1"); shift ;;
+    esac
+done
+exec """ + REAL + r"""/start-stop-daemon "${args[@]}"
+""", replace=True, controls=True)
+
+TOOLS = (CHECKPROC, STARTPROC, KILLPROC, MY_PRINT_DEFAULTS, MYSQL_INSTALL_DB, RNDC, INITLOG, USLEEP, PIDOF,
+         SYSTEMCTL, RPCINFO, EXPORTFS, SU, RUNUSER, START_STOP_DAEMON)
 
 
 class Placed(NamedTuple):
@@ -374,6 +437,8 @@ def installer(placed: tuple[Placed, ...], directories: tuple[str, ...] = ()) -> 
     parts = [f"mkdir -p -- {_quoted(d)}\n" for d in directories]
     for path, tool in placed:
         quoted = _quoted(path)
+        if REAL in tool.body:  # it wraps the host's program: keep that first
+            parts.append(f"mkdir -p {REAL} && cp -L -- {quoted} {REAL}/{_quoted(tool.name)} 2>/dev/null\n")
         parts.append(f"mkdir -p -- \"$(dirname -- {quoted})\" && rm -f -- {quoted} && cat >{quoted} <<'HR_STAND_IN'\n"
                      f"{tool.body}HR_STAND_IN\nchmod 755 {quoted} || echo \"@@note no stand-in at \"{quoted}\n")
     if any(p.tool.controls for p in placed):

@@ -53,6 +53,7 @@ class Targets(NamedTuple):
     others: tuple[Fake, ...] = ()  # the other daemons (instances) the status operation checks
     mounts: tuple[str, ...] = ()  # the file systems it mounts (`mount -t gfs2 DEV DIR`): their directories
     processes: bool = True  # False: it runs no daemon, its only state is its mounts
+    written: tuple[str, ...] = ()  # more pid files the daemon itself writes (postmaster's $PGDATA/postmaster.pid)
 
     @property
     def binaries(self) -> tuple[str, ...]:
@@ -187,15 +188,26 @@ def infer(data: bytes, script_path: str, daemon: str | None = None, pidfile: str
         or _subsys_name(root, env) or os.fsencode(posixpath.basename(script_path))
     candidates = [p for p in [call.binary, call.name, binary_var] + paths
                   if p and p.startswith(b"/") and _base(p) == name]
-    binary = next((p for p in candidates if _in_bin(p)), b"/usr/sbin/" + name)
+    named = binary_var if binary_var and binary_var.startswith(b"/") and _in_bin(binary_var) else None
+    binary = next((p for p in candidates if _in_bin(p)), None) or named or b"/usr/sbin/" + name
     pid = (os.fsencode(pidfile) if pidfile else None) or call.pidfile or _first(env, PIDFILE_VARS) \
         or (None if call.name else _pid_literal(root, env))  # a library status call has its own default
     lock = os.fsencode(lockfile) if lockfile else _lock(call.lockfile, env, root, name)
     others = () if daemon else _others(root, env, name, paths)
     mounts = mount_points(root, env)
     processes = bool(daemon or call.name or binary_var or pid or next(_starts(root, env), None)) or not mounts
-    return Targets(os.fsdecode(name), os.fsdecode(binary), os.fsdecode(pid or b"/var/run/" + name + b".pid"),
-                   os.fsdecode(lock), pid is not None, others, mounts, processes)
+    pidfile_path = os.fsdecode(pid or b"/var/run/" + name + b".pid")
+    return Targets(os.fsdecode(name), os.fsdecode(binary), pidfile_path, os.fsdecode(lock), pid is not None,
+                   others, mounts, processes, _written(root, env, pidfile_path, others))
+
+
+def _written(root: Node, env: Env, pidfile: str, others: tuple[Fake, ...]) -> tuple[str, ...]:
+    """The pid files a script tests outside the state directories (`[ -f "$PGDATA/postmaster.pid" ]`):
+    the daemon writes them in its data directory; the script reads the pid there (and copies it)."""
+    taken = {pidfile} | {f.pidfile for f in others}
+    found = (posixpath.normpath(os.fsdecode(p)) for _, p in _tests(root, env)
+             if p.startswith(b"/") and p.endswith(b".pid"))
+    return tuple(dict.fromkeys(p for p in found if p not in taken and not _under(p, STATE_DIRS)))
 
 
 _MOUNT_VALUES = (b"-t", b"-o", b"-O", b"-L", b"-U", b"--types", b"--options")
@@ -432,7 +444,8 @@ def stubs(data: bytes, script_path: str, targets: Targets, skip: tuple[str, ...]
     """Stub files for the paths a script tests or sources, so it reaches its status logic, and one
     file per glob a `for` loop iterates over (named for the daemon: `/etc/vsftpd/vsftpd.conf`).
 
-    Left out: state directories (/run, /var/run, /var/lock, /tmp, ...), the pid and lock files,
+    Left out: state directories (/run, /var/run, /var/lock, /tmp, ...), the pid and lock files (and
+    the pid files the daemon writes elsewhere),
     a sourced `functions` library (bound, not stubbed; a tested one is stubbed even in SKIP: `[ -f
     /etc/init.d/functions ] && . DEPLOY/functions`), the paths in SKIP (and below them), relative and
     directory-like paths, the fake daemons' binaries.
@@ -449,7 +462,7 @@ def stubs(data: bytes, script_path: str, targets: Targets, skip: tuple[str, ...]
         path = posixpath.normpath(os.fsdecode(raw))
         library = _base(raw) == b"functions"  # tested, not sourced: the system's copy, there on a real host
         if (not raw.startswith(b"/") or raw.endswith(b"/") or (library and sourced)
-                or path in (targets.pidfile, targets.lockfile) or path in targets.binaries
+                or path in (targets.pidfile, targets.lockfile) or path in targets.binaries or path in targets.written
                 or _under(path, STATE_DIRS) or (not library and (_under(path, skip) or path in skip))):
             continue
         if path not in result or kind == "x":

@@ -344,7 +344,7 @@ def run_state(plan: Plan, state: str, timeout: float) -> StateResult:
     prelude = sandbox.Prelude(state, count, targets.binary, targets.pidfile, targets.declared, targets.lockfile,
                               plan.mode, plan.traced_target, plan.trace, plan.stubs, plan.command,
                               tools=plan.tools, others=others_text(targets),
-                              mounted=targets.mounts if running else ())
+                              mounted=targets.mounts if running else (), written=targets.written)
     try:
         done = sandbox.run(lambda fd: sandbox.bwrap_argv(plan.layout, sandbox.prelude_command(prelude, fd)),
                            timeout, marker=b"@@exit ")

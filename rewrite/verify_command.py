@@ -124,7 +124,7 @@ def lsb_view(report: lsb.LsbReport) -> dict[str, Any]:
         notes.append(f"every check: {no_verdict[0][1]}")
     else:
         notes += [f"{check}: {problem}" for check, problem in no_verdict]
-    notes += dict.fromkeys(note for c in report.checks for note in c.notes)  # stand-ins that answered, once each
+    notes += lsb.merged_notes([note for c in report.checks for note in c.notes])  # stand-ins that answered, once
     return {"error": report.error, "fake": fake, "rows": rows, "notes": notes}
 
 

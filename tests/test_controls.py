@@ -38,6 +38,15 @@ def _script(directory: Path, name: str, body: str) -> str:
     pytest.param(b"/sbin/checkproc status\n/usr/sbin/rndc status\nsystemctl status x\n", (),
                  id="programs with stand-ins of their own"),
     pytest.param(b"/usr/sbin/hrctl --status\n/usr/sbin/hrctl reload\n", (), id="an option, another verb"),
+    pytest.param(b'S=/usr/sbin/hrctl\nrunuser -s /bin/sh hr -c "${S} stop" >>/var/log/hr 2>&1\n', ("/usr/sbin/hrctl",),
+                 id="in the -c string of runuser"),
+    pytest.param(b"if [ -x /sbin/runuser ]; then SU=runuser; else SU=su; fi\n"
+                 b"$SU -l hr -c '/usr/bin/hr_ctl stop -D /srv' >/dev/null\n", ("/usr/bin/hr_ctl",),
+                 id="in the -c string of $SU, every SU a switcher"),
+    pytest.param(b"if x; then SU=runuser; else SU=/bin/echo; fi\n$SU -c '/usr/bin/hr_ctl stop'\n", (),
+                 id="not when SU may be something else"),
+    pytest.param(b"/usr/bin/redis-cli shutdown\n", ("/usr/bin/redis-cli",), id="shutdown"),
+    pytest.param(b'/usr/bin/mysqladmin --socket="$S" ping\n', ("/usr/bin/mysqladmin",), id="ping after an option"),
 ))
 def test_control_programs_are_called_with_a_control_subcommand_first(src, expected):
     assert control_programs(src, "/etc/rc.d/init.d/hr") == expected
@@ -78,9 +87,10 @@ PIDFILE=/var/run/hrd.pid
 [ -x $CTL ] || exit 5
 case "$1" in
   start) $CTL start -c /etc/hrd.conf; rc=$?; $CTL wait $PIDFILE; echo "start $rc wait $?"; exit $rc ;;
-  stop) $CTL stop; echo "stop $? $([ -e $PIDFILE ] && echo 'pid file left')" ;;
+  stop) $CTL stop; s=$?; $CTL --socket=/run/hrd.sock ping 2>/dev/null >&2
+    echo "stop $s ping $? $([ -e $PIDFILE ] && echo 'pid file left')" ;;
   status) $CTL status; exit $? ;;
-  restart) $CTL graceful; g=$?; $CTL restart; echo "graceful $g restart $?" ;;
+  restart) $CTL graceful; g=$?; $CTL restart; r=$?; $CTL ping >&2; echo "graceful $g restart $r ping $?" ;;
   *) exit 2 ;;
 esac
 """
@@ -159,8 +169,8 @@ def test_control_stand_ins_start_and_stop_the_fake_daemon(tmp_path):
         "restart": (0, 1)}
     first = {c.check: (c.steps[0].stdout, len(c.steps[0].alive)) for c in by_control.checks}
     assert first == {"start-stopped": (b"start 0 wait 0\n", 1), "start-running": (b"start 0 wait 0\n", 1),
-                     "stop-running": (b"stop 0 \n", 0), "stop-stopped": (b"stop 0 \n", 0),
-                     "restart": (b"graceful 0 restart 0\n", 1)}
+                     "stop-running": (b"stop 0 ping 1 \n", 0), "stop-stopped": (b"stop 0 ping 1 \n", 0),
+                     "restart": (b"graceful 0 restart 0 ping 0\n", 1)}
     assert all(NOTE.format("/usr/sbin/hrctl") in c.notes for c in by_control.checks)
     assert lsb_view(by_control)["notes"].count(NOTE.format("/usr/sbin/hrctl")) == 1  # the text view says it once
     first = {c.check: (c.steps[0].stdout, len(c.steps[0].alive)) for c in by_itself.checks}

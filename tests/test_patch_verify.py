@@ -62,18 +62,20 @@ def test_lsb_check_still_failing_on_the_copy_is_named_with_expected_and_got(tmp_
 
 
 def test_lsb_check_without_a_verdict_makes_exit_2(tmp_path, capsys):
-    """pidcheck's copy is right in every state (`patch --verify` alone: exit 1), but its start runs a
-    program the sandbox only stubs (no verdict: 2) and its status ignores a stale pid file (3, not 1)."""
+    """pidcheck's and clusterfs's copies are right in every state (`patch --verify` alone: exit 1), but
+    pidcheck's status ignores a stale pid file (3, not 1: a wrong check, 1) and clusterfs's start and
+    stop mount and unmount, which the sandbox cannot (no verdict: 2)."""
     dest = tmp_path / "D"
     args = ["patch", "-q", "--verify", "--dest", str(dest), "--functions",
             str(REPO / INPUT / "redhat-2010" / "functions"), str(REPO / INPUT / "handmade" / "pidcheck")]
-    assert main([*args, "--lsb"]) == 2
+    assert main([*args, "--lsb"]) == 1
     err = capsys.readouterr().err
-    copy = dest / "pidcheck"
-    assert f"{copy}: lsb status-dead-pidfile: expected 1, got 3\n" in err
-    assert f"{copy}: lsb start-stopped: runs /usr/local/sbin/pidcheckd (a stub): the sandbox cannot stand in " \
-           "for it, verify on the real host\n" in err
+    assert f"{dest / 'pidcheck'}: lsb status-dead-pidfile: expected 1, got 3\n" in err
     assert err.endswith("LSB checklist on 1 script: 0 passed every check, 1 not\n1 file: 1 patched\n")
+    assert main([*args, "--lsb", str(REPO / INPUT / "handmade" / "clusterfs")]) == 2
+    err = capsys.readouterr().err
+    assert f"{dest / 'clusterfs'}: lsb start-stopped: mounts a file system with mount (mount: /cluster/data: " \
+           "permission denied.): the sandbox cannot, verify on the real host\n" in err
     assert main(args) == 1
     assert " lsb " not in capsys.readouterr().err
 

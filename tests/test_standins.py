@@ -11,6 +11,7 @@ from rewrite import lsb, standins
 from rewrite.standins import CHECKPROC, KILLPROC, PIDOF, STARTPROC, Tool, installer, needed
 from rewrite.verify import verify_many
 
+NOTE = "answered by ha-rewrite's stand-in for {} (a well-behaved program of its kind): confirm on the real host"
 needs_bwrap = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
 ON_HOST = [p for p in ("/sbin/checkproc", "/sbin/startproc", "/sbin/killproc", "/usr/sbin/rndc",
                         "/usr/bin/my_print_defaults", "/sbin/initlog")
@@ -115,6 +116,7 @@ case "$1" in
   status) /sbin/checkproc -p $PIDFILE $BIN; rc=$?
     case $rc in 0) echo running ;; *) echo "stopped ($rc)" ;; esac; exit $rc ;;
   restart) "$0" stop; "$0" start ;;
+  restart) "$0" stop; "$0" start ;;
   *) exit 2 ;;
 esac
 """
@@ -187,3 +189,69 @@ def test_rpcinfo_and_exportfs_answer_as_a_host_with_rpcbind_and_nothing_to_expor
     (report,) = verify_many([nfs], states=["running-1", "stopped"])
     assert _states(report) == {"running-1": (0, True, ""), "stopped": (3, True, "")}
     assert all(any("stand-in for" in n and "/usr/sbin/exportfs" in n for n in s.notes) for s in report.states)
+
+
+SWITCHING = """#!/bin/bash
+# Starts its daemon as another user three ways; the sandbox has no such user and no capability.
+BIN=/usr/sbin/hrd
+PIDFILE=/var/run/hrd.pid
+running() { read -r pid 2>/dev/null <$PIDFILE && [ -d /proc/$pid ]; }
+case "$1" in
+  start) running && exit 0
+    su -s /bin/sh hrdaemon -c "$BIN --daemon" || exit 1
+    runuser -u hrdaemon -- /bin/true || exit 1
+    start-stop-daemon --stop --quiet --user hrdaemon --chuid hrdaemon --exec /bin/false --oknodo || exit 1 ;;
+  stop) running || exit 0; kill $pid; rm -f $PIDFILE ;;
+  status) running && { echo running; exit 0; }; echo stopped; exit 3 ;;
+  restart) "$0" stop; "$0" start ;;
+  *) exit 2 ;;
+esac
+"""
+
+
+@needs_bwrap
+def test_su_runuser_and_start_stop_daemon_run_the_command_without_switching_user(tmp_path):
+    """Each would refuse in the sandbox (no such user, no capability): their stand-ins run the
+    command as the sandbox's user, with its exit code, and the checks say which answered."""
+    (report,) = lsb.run_checklist([_script(tmp_path, "hrd", SWITCHING)], checks=["start-stopped", "restart"])
+    assert [(c.check, c.ok, c.problem) for c in report.checks] == [("start-stopped", True, ""), ("restart", True, "")]
+    assert report.checks[0].notes == (NOTE.format("/usr/bin/su /usr/sbin/runuser /usr/sbin/start-stop-daemon"),)
+
+
+DATA_PIDFILE = """#!/bin/bash
+# The daemon writes its pid in its data directory; start copies it to the pid file status reads.
+PIDFILE=/var/run/hrd.pid
+case "$1" in
+  start) /usr/sbin/hrd; for i in 1 2 3 4 5; do [ -f /srv/hrd/data/hrd.pid ] && break; sleep 0.2; done
+    [ -f /srv/hrd/data/hrd.pid ] || { echo "no pid"; exit 1; }
+    head -n 1 /srv/hrd/data/hrd.pid >$PIDFILE ;;
+  stop) read -r pid <$PIDFILE 2>/dev/null && kill $pid; rm -f $PIDFILE /srv/hrd/data/hrd.pid; exit 0 ;;
+  status) read -r pid 2>/dev/null <$PIDFILE && [ -d /proc/$pid ] && { echo running; exit 0; }
+    [ -f $PIDFILE ] && { echo "dead, pid file"; exit 1; }; echo stopped; exit 3 ;;
+  restart) "$0" stop; "$0" start ;;
+  *) exit 2 ;;
+esac
+"""
+
+
+@needs_bwrap
+def test_the_fake_daemon_writes_the_pid_file_a_script_tests_in_its_data_directory(tmp_path):
+    """Not a stub (which would hold no pid): the fake writes its pid there as it starts, and only then."""
+    (report,) = lsb.run_checklist([_script(tmp_path, "hrd", DATA_PIDFILE)])
+    assert {c.check: c.why for c in report.checks if not c.ok or c.problem} == {}
+    assert report.checks[0].check == "status-stopped" and report.checks[0].steps[0].stdout == b"stopped\n"
+
+
+@needs_bwrap
+@pytest.mark.skipif(os.path.lexists("/usr/bin/mysql_install_db"), reason="the host has a real one")
+def test_mysql_install_db_makes_the_system_tables_directory(tmp_path):
+    script = _script(tmp_path, "hrd", """#!/bin/bash
+case "$1" in
+  start) datadir=$(echo /srv/my)  # known when it runs only, as mysqld's from my_print_defaults
+    [ -d "$datadir/mysql" ] && exit 1; /usr/bin/mysql_install_db --datadir="$datadir" --user=mysql || exit 1
+    [ -d "$datadir/mysql" ] || exit 1; /usr/sbin/hrd ;;
+  status) pidof hrd >/dev/null && { echo running; exit 0; }; echo stopped; exit 3 ;;
+esac
+""")
+    (report,) = lsb.run_checklist([script], checks=["start-stopped"])
+    assert (report.checks[0].ok, report.checks[0].notes) == (True, (NOTE.format("/usr/bin/mysql_install_db"),))

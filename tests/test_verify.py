@@ -258,7 +258,7 @@ def test_json_report(capsys):
     assert entry["path"] == script and entry["ok"] is False and entry["kind"] == "script"
     assert entry["targets"] == {"daemon": "knotd", "binary": "/usr/sbin/knotd", "pidfile": "/var/run/knot/knot.pid",
                                 "lockfile": "/var/lock/subsys/knotd", "declared": True, "others": [], "mounts": [],
-                                "processes": True}
+                                "processes": True, "written": []}
     running = entry["states"][0]
     assert running["state"] == "running-1"
     assert running["stdout"].startswith("knotd (pid ") and running["stderr"] == ""

@@ -195,6 +195,12 @@ def _run(wrapper, calls, args, **env):
     ("", "3", b"stopped\n", 3),  # prints nothing: a code within LSB's range is kept
     ("", "0", b"running\n", 0),
     ("gibberish", "0", b"stopped\n", 3),
+    # a list of daemons, line by line: a running one wins (as rm reads it), else the stalest
+    ("sendmail (pid 7) is running...\nsm-client dead but pid file exists", "0", b"running\n", 0),
+    ("sm-client dead but pid file exists\nsendmail (pid 7) is running...", "0", b"running\n", 0),
+    ("nfsd is stopped\nrpc.mountd dead but subsys locked", "0", b"stopped\n", 2),
+    ("nfsd dead but subsys locked\nrpc.mountd dead but pid file exists\nx is stopped", "0", b"stopped\n", 1),
+    ("a is not running\nb is stopped", "0", b"stopped\n", 3),
 ))
 def test_lsb_wrapper_status_maps_the_verdict(lsb_wrapped, text, code, stdout, status):
     wrapper, calls = lsb_wrapped
