@@ -175,13 +175,31 @@ def _base(value: bytes) -> bytes:
     return value.rstrip(b"/").rsplit(b"/", 1)[-1]
 
 
+def _main_call(root: Node, env: Env) -> _Call:
+    return next((c for c in _status_calls(root, env) if c.name), _Call(None, None, None, None))
+
+
+def _named_pid(root: Node, env: Env, call: _Call) -> bytes | None:
+    """The pid file the script names for its status; a library status call has its own default."""
+    return call.pidfile or _first(env, PIDFILE_VARS) or (None if call.name else _pid_literal(root, env))
+
+
+def declared_pidfile(root: Node, script_path: str) -> str | None:
+    """The pid file the script at SCRIPT_PATH (its tree ROOT) names for its status, else None: what
+    infer's pidfile is when it is `declared`, without the rest of infer's work."""
+    env = assignments(root, script_path)
+    pid = _named_pid(root, env, _main_call(root, env))
+    return os.fsdecode(pid) if pid else None
+
+
 def infer(data: bytes, script_path: str, daemon: str | None = None, pidfile: str | None = None,
           lockfile: str | None = None) -> Targets:
     """Daemon, binary, pid file and lock file of a script's status operation; options win."""
     root = parse(data).root_node
     env = assignments(root, script_path)
-    call = next((c for c in _status_calls(root, env) if c.name), _Call(None, None, None, None))
-    paths = [v for k, v in env.items() if k != b"0" and v.startswith(b"/")] + [p for _, p in _tests(root, env)]
+    call = _main_call(root, env)
+    tested = [p for _, p in _tests(root, env)]
+    paths = [v for k, v in env.items() if k != b"0" and v.startswith(b"/")] + tested
     binary_var = _first(env, BINARY_VARS)
     name = (os.fsencode(daemon) if daemon else None) or (_base(call.name) if call.name else None) \
         or _first(env, PROG_VARS) or (_base(binary_var) if binary_var else None) \
@@ -190,23 +208,22 @@ def infer(data: bytes, script_path: str, daemon: str | None = None, pidfile: str
                   if p and p.startswith(b"/") and _base(p) == name]
     named = binary_var if binary_var and binary_var.startswith(b"/") and _in_bin(binary_var) else None
     binary = next((p for p in candidates if _in_bin(p)), None) or named or b"/usr/sbin/" + name
-    pid = (os.fsencode(pidfile) if pidfile else None) or call.pidfile or _first(env, PIDFILE_VARS) \
-        or (None if call.name else _pid_literal(root, env))  # a library status call has its own default
+    pid = (os.fsencode(pidfile) if pidfile else None) or _named_pid(root, env, call)
     lock = os.fsencode(lockfile) if lockfile else _lock(call.lockfile, env, root, name)
     others = () if daemon else _others(root, env, name, paths)
     mounts = mount_points(root, env)
     processes = bool(daemon or call.name or binary_var or pid or next(_starts(root, env), None)) or not mounts
     pidfile_path = os.fsdecode(pid or b"/var/run/" + name + b".pid")
     return Targets(os.fsdecode(name), os.fsdecode(binary), pidfile_path, os.fsdecode(lock), pid is not None,
-                   others, mounts, processes, _written(root, env, pidfile_path, others))
+                   others, mounts, processes, _written(tested, pidfile_path, others))
 
 
-def _written(root: Node, env: Env, pidfile: str, others: tuple[Fake, ...]) -> tuple[str, ...]:
-    """The pid files a script tests outside the state directories (`[ -f "$PGDATA/postmaster.pid" ]`):
-    the daemon writes them in its data directory; the script reads the pid there (and copies it)."""
+def _written(tested: list[bytes], pidfile: str, others: tuple[Fake, ...]) -> tuple[str, ...]:
+    """The pid files a script tests (TESTED) outside the state directories (`[ -f
+    "$PGDATA/postmaster.pid" ]`): the daemon writes them in its data directory; the script reads the
+    pid there (and copies it)."""
     taken = {pidfile} | {f.pidfile for f in others}
-    found = (posixpath.normpath(os.fsdecode(p)) for _, p in _tests(root, env)
-             if p.startswith(b"/") and p.endswith(b".pid"))
+    found = (posixpath.normpath(os.fsdecode(p)) for p in tested if p.startswith(b"/") and p.endswith(b".pid"))
     return tuple(dict.fromkeys(p for p in found if p not in taken and not _under(p, STATE_DIRS)))
 
 

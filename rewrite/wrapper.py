@@ -5,11 +5,13 @@ import re
 import shlex
 from collections.abc import Sequence
 
+from tree_sitter import Node
+
 from rewrite import __version__
 from rewrite.jinja import environment
 from rewrite.parse import in_function, parse, text, unquote, walk
 from rewrite.scan import Output
-from rewrite.targets import infer
+from rewrite.targets import declared_pidfile
 
 LSB_CODES = range(0, 5)
 
@@ -62,9 +64,9 @@ def render_wrapper(original: str, reason: str, word: bytes, lsb: bool = False, s
     wrapper's "stopped" while it exists.
     """
     template = environment().get_template("wrapper-lsb.sh.j2" if lsb else "wrapper.sh.j2")
-    actions = dispatch_actions(source) if lsb and source else None
-    targets = infer(source, original) if source else None
-    pidfile = targets.pidfile if targets is not None and targets.declared else ""
+    root = parse(source).root_node if source else None
+    actions = dispatch_actions(root) if lsb and root is not None else None
+    pidfile = (declared_pidfile(root, original) if root is not None else None) or ""
     return template.render(original=original, original_quoted=shlex.quote(original), reason=reason,
                            word=word.decode(), version=__version__, actions=actions or (), codes=lsb and codes,
                            pidfile_quoted=shlex.quote(pidfile) if pidfile else "").encode()
@@ -73,10 +75,11 @@ def render_wrapper(original: str, reason: str, word: bytes, lsb: bool = False, s
 _LITERAL = re.compile(rb"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
-def dispatch_actions(data: bytes) -> tuple[str, ...] | None:
-    """The actions the top-level `case "$1"` names (`start`, `condrestart`...), with its catch-all
-    `*)`; None when there is no such dispatch or a pattern is not a plain word (`st*`, `$X`)."""
-    for node in walk(parse(data).root_node):
+def dispatch_actions(root: Node) -> tuple[str, ...] | None:
+    """The actions the top-level `case "$1"` of a script (its tree ROOT) names (`start`,
+    `condrestart`...), with its catch-all `*)`; None when there is no such dispatch or a pattern is
+    not a plain word (`st*`, `$X`)."""
+    for node in walk(root):
         value = node.child_by_field_name("value") if node.type == "case_statement" else None
         if value is None or text(value).strip(b'"') not in (b"$1", b"${1}") or in_function(node):
             continue

@@ -4,7 +4,9 @@ from __future__ import annotations
 import pytest
 
 from corpus_cases import INPUT, REPO
-from rewrite.targets import LOOP_BODIES, Fake, Stub, Targets, infer, launched, library_targets, started, stubs
+from rewrite.parse import parse
+from rewrite.targets import (LOOP_BODIES, Fake, Stub, Targets, declared_pidfile, infer, launched, library_targets,
+                             started, stubs)
 
 INIT = "/etc/rc.d/init.d/"
 
@@ -257,3 +259,13 @@ def test_nested_loops_are_walked_within_a_budget():
         body = b"for %c in 1 2 3 4 5 6 7 8; do %s; done" % (variable, body)
     found = stubs(body + b"\n", INIT + "s", infer(body + b"\n", INIT + "s"))
     assert 0 < len(found) <= LOOP_BODIES  # ten loops of eight: 8**10 bodies unless the budget stops them
+
+
+@pytest.mark.parametrize("name", sorted(p.relative_to(REPO / INPUT).as_posix() for p in (REPO / INPUT).glob("*/*")
+                                        if p.is_file() and p.parent.name != "broken"))
+def test_declared_pidfile_is_the_pid_file_infer_declares(name):
+    """What a wrapper reads without the rest of infer's work (rewrite.wrapper.render_wrapper)."""
+    data = (REPO / INPUT / name).read_bytes()
+    path = INIT + name.rsplit("/", 1)[-1]
+    targets = infer(data, path)
+    assert declared_pidfile(parse(data).root_node, path) == (targets.pidfile if targets.declared else None)

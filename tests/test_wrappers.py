@@ -9,6 +9,7 @@ import pytest
 
 from corpus_cases import INPUT, REPO
 from rewrite.cli import main
+from rewrite.parse import parse
 
 EXTERNAL = b"""#!/bin/sh
 # status comes from a program the tool cannot rewrite
@@ -264,7 +265,7 @@ def test_lsb_wrapper_learns_actions_and_pid_file_from_the_original(tmp_path):
 ))
 def test_dispatch_actions(source, actions):
     from rewrite.wrapper import dispatch_actions
-    assert dispatch_actions(source) == actions
+    assert dispatch_actions(parse(source).root_node) == actions
 
 
 # ------------------------------------------------------- the pid file the original names
