@@ -160,7 +160,7 @@ def _judge(path: str, data: bytes, mode: int, tree: Tree, library: tuple[Library
     assessed = _assess(path, data, mode, tree, library, settings, prepared)
     if assessed.state != COMPLIANT:
         return assessed
-    return _lsb_wrap(_plan(_settle(assessed, library, settings), settings), settings)
+    return _lsb_wrap(_plan(_settle(assessed, library, settings), settings, tree), settings, tree)
 
 
 def _assess(path: str, data: bytes, mode: int, tree: Tree, library: tuple[Library, FileResult] | None,
@@ -305,11 +305,12 @@ def _rewire(scan: Scan, settings: Settings, library: tuple[Library, FileResult])
     return rewire(scan, settings, lib.path, lib.family.library, "breaks the contract (" + ", ".join(rules) + ")")
 
 
-def _plan(base: FileResult, settings: Settings) -> FileResult:
+def _plan(base: FileResult, settings: Settings, tree: Tree) -> FileResult:
     findings = base.findings
     wrapper = [f for f in findings if f.wrapper]
     if wrapper:
-        return _wrap(_replace(base, state=NEEDS_WRAPPER, findings=findings, reason=wrapper[0].message), settings)
+        return _wrap(_replace(base, state=NEEDS_WRAPPER, findings=findings, reason=wrapper[0].message), settings,
+                     tree)
     edits: list[Edit] = [e for f in findings for e in f.edits]
     if not edits:
         return _replace(base, findings=findings)
@@ -332,8 +333,9 @@ def _diff(old: bytes, new: bytes, name: str, settings: Settings) -> bytes:
     return diff
 
 
-def _wrap(result: FileResult, settings: Settings) -> FileResult:
-    """A script no edit can fix gets a wrapper answering status from its exit code, if they are LSB."""
+def _wrap(result: FileResult, settings: Settings, tree: Tree) -> FileResult:
+    """A script no edit can fix gets a wrapper answering status from its exit code, if they are LSB.
+    TREE: the original's, parsed."""
     if result.kind != "script":
         return result
     refusal = None if settings.trust_exit_codes or settings.lsb_wrapper else \
@@ -343,7 +345,7 @@ def _wrap(result: FileResult, settings: Settings) -> FileResult:
     original = os.path.join(settings.original_dir, os.path.basename(result.path)) if settings.original_dir \
         else os.path.abspath(result.path)
     wrapper = render_wrapper(original, result.reason, settings.word, settings.lsb_wrapper, result.original,
-                             lsb_codes(result.path, result.outputs))
+                             lsb_codes(result.path, result.outputs), tree.root_node)
     diff = new_file_diff(wrapper, result.name) if settings.diffs else b""
     return _replace(result, patched=wrapper, diff=diff, wrapped=True)
 
@@ -355,13 +357,13 @@ def _shared_exit_refusal(findings: Sequence[Finding]) -> str | None:
     return None
 
 
-def _lsb_wrap(result: FileResult, settings: Settings) -> FileResult:
+def _lsb_wrap(result: FileResult, settings: Settings, tree: Tree) -> FileResult:
     """--lsb-wrapper: every script with a status operation is wrapped in LSB mode instead."""
     if not settings.lsb_wrapper or result.kind != "script" or result.state not in (COMPLIANT, PATCHABLE):
         return result
     judged = "its exit code" if lsb_codes(result.path, result.outputs) else "its words"
     reason = f"wrapped in LSB mode on request (--lsb-wrapper): status judged by {judged}, start and stop idempotent"
-    return _wrap(_replace(result, reason=reason, patched=None, diff=b"", rewired=False), settings)
+    return _wrap(_replace(result, reason=reason, patched=None, diff=b"", rewired=False), settings, tree)
 
 
 def _replace(result: FileResult, **changes: object) -> FileResult:

@@ -53,7 +53,7 @@ def lsb_codes(path: str, outputs: Sequence[Output]) -> bool:
 
 
 def render_wrapper(original: str, reason: str, word: bytes, lsb: bool = False, source: bytes = b"",
-                   codes: bool = False) -> bytes:
+                   codes: bool = False, root: Node | None = None) -> bytes:
     """The wrapper script for ORIGINAL (its absolute path where it will be deployed).
 
     LSB: judge the original's status by its words (by its exit code when CODES, every status branch
@@ -61,10 +61,10 @@ def render_wrapper(original: str, reason: str, word: bytes, lsb: bool = False, s
     exit codes no edit can make LSB-correct. SOURCE, the original's text, tells an LSB wrapper the
     actions its dispatch names (any other exits 2, "invalid argument"), and either wrapper the pid
     file it names: "running" while the process it names is gone is status 1, as is an LSB
-    wrapper's "stopped" while it exists.
+    wrapper's "stopped" while it exists. ROOT: SOURCE's tree, when the caller parsed it.
     """
     template = environment().get_template("wrapper-lsb.sh.j2" if lsb else "wrapper.sh.j2")
-    root = parse(source).root_node if source else None
+    root = root if root is not None or not source else parse(source).root_node
     actions = dispatch_actions(root) if lsb and root is not None else None
     pidfile = (declared_pidfile(root, original) if root is not None else None) or ""
     return template.render(original=original, original_quoted=shlex.quote(original), reason=reason,
