@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from dataclasses import dataclass, field, replace
 
@@ -69,8 +69,12 @@ class Libraries:
         else where the system keeps it."""
         if family.name in self.explicit:
             return self.explicit[family.name]
-        beside = os.path.join(os.path.dirname(script), family.library)
-        for candidate in (beside, *_beside_original(script, family), *family.defaults):
+        def candidates() -> Iterator[str]:  # lazily: the manifest is read only when nothing is beside
+            yield os.path.join(os.path.dirname(script), family.library)
+            yield from _beside_original(script, family)
+            yield from family.defaults
+
+        for candidate in candidates():
             if os.path.isfile(candidate) and os.path.abspath(candidate) != os.path.abspath(script):
                 return candidate
         return None
