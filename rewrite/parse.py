@@ -180,6 +180,24 @@ _TOKENS = re.compile(b"|".join((rb"case", rb"function", rb"\((?<![$(]\()",  # no
                                 rb"\." + _NAME % rb"\.", rb"source" + _NAME % rb"source")))
 
 
+def commands_named(root: Node, names: Sequence[bytes]) -> list[Node]:
+    """The `command` nodes below ROOT whose name is one of NAMES, or a path ending in one
+    (`/sbin/checkproc`), in source order: found from ROOT's tokens, as index finds its nodes."""
+    pattern = re.compile(rb"(?<![^\s;&|({`!/])(?:%s)(?![^\s;&|)<>])" % b"|".join(re.escape(n) for n in names))
+    found: dict[Node, None] = {}
+    offset = root.start_byte
+    for match in pattern.finditer(text(root)):
+        node = root.descendant_for_byte_range(offset + match.start(), offset + match.end())
+        if node is None or node.type != "word" or node.end_byte != offset + match.end():
+            continue
+        parent = node.parent
+        command = parent.parent if parent is not None and parent.type == "command_name" else None
+        if command is not None and command.type == "command" and command.child_by_field_name("name") == parent \
+                and text(node).rsplit(b"/", 1)[-1] in names:
+            found[command] = None
+    return list(found)
+
+
 def index(root: Node) -> Index:
     """The `case_item`, `function_definition` and `.`/`source` command (`source`) nodes below ROOT,
     each list in source order (outer first), found from ROOT's tokens without walking the tree.

@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 from tree_sitter import Node
 
-from rewrite.parse import arguments, command_name, parse, text, unquote, walk
+from rewrite.parse import arguments, command_name, commands_named, parse, text, unquote, walk
 
 SUBSYS = "/var/lock/subsys/"
 STATUS_COMMANDS = (b"status", b"status_of_proc", b"checkproc")
@@ -149,10 +149,8 @@ class _Call(NamedTuple):
 
 def _status_calls(root: Node, env: Env) -> Iterator[_Call]:
     """The arguments of each `status`, `status_of_proc` and `checkproc` call that names a daemon."""
-    for node in walk(root):
-        command = _base(command_name(node) or b"") if node.type == "command" else b""
-        if command not in STATUS_COMMANDS:
-            continue
+    for node in commands_named(root, STATUS_COMMANDS):
+        command = _base(command_name(node) or b"")
         words = [evaluate(a, env) for a in arguments(node)]
         options: dict[bytes, bytes | None] = {}
         while words and words[0] in (b"-p", b"-l", b"-b") and len(words) > 1:

@@ -1,4 +1,5 @@
-"""parse.index finds its nodes from tokens; a full tree-sitter query over the tree is the oracle."""
+"""parse.index and parse.commands_named find their nodes from tokens; a full tree-sitter query over
+the tree, or a walk of every node, is the oracle."""
 from __future__ import annotations
 
 import os
@@ -10,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from tree_sitter import Language, Node, Query, QueryCursor
 
 from corpus_cases import INPUT, REPO
-from rewrite.parse import index, parse
+from rewrite.parse import command_name, commands_named, index, parse, walk
 from strategies import Case, init_scripts
 
 ORACLE = Query(Language(tree_sitter_bash.language()), """
@@ -19,6 +20,7 @@ ORACLE = Query(Language(tree_sitter_bash.language()), """
 ((command name: (command_name (word) @_name)) @source (#any-of? @_name "." "source"))
 """)
 KINDS = ("case_item", "function_definition", "source")
+NAMES = (b"status", b"status_of_proc", b"checkproc")  # commands_named's oracle: a walk of every node
 
 
 def spans(nodes: list[Node]) -> list[tuple[int, int, str]]:
@@ -27,6 +29,8 @@ def spans(nodes: list[Node]) -> list[tuple[int, int, str]]:
 
 def assert_same_as_query(data: bytes) -> None:
     root = parse(data).root_node
+    named = [n for n in walk(root) if n.type == "command" and (command_name(n) or b"").rsplit(b"/", 1)[-1] in NAMES]
+    assert spans(commands_named(root, NAMES)) == spans(named)
     found = index(root).nodes
     expected = QueryCursor(ORACLE).captures(root)
     for kind in KINDS:
@@ -48,6 +52,8 @@ EDGES = {
     "leading comments": b"\n\n# case\n  # function f() {\n\n. x\ncase a in b) : ;; esac\n",
     "broken": b"case $1 in\n status)\n  if [ x ]; then\n ;;\nesac\nf() {\n",
     "broken case": b"case $1 in status) echo ( ;; esac\ncase\n",
+    "named commands": b"status httpd\n/sbin/checkproc -p x y; X=1 status_of_proc a b\n$(status z)\n`checkproc q`\n"
+                      b"echo status; \"status\" a\nstatus.sh\nmystatus\nx/status y\n(status w)\n! status v|status u\n",
 }
 
 
