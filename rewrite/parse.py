@@ -1,7 +1,7 @@
 """tree-sitter-bash parsing and small node helpers: spans, text, lines."""
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 import re
 from functools import lru_cache
 from typing import NamedTuple
@@ -18,23 +18,6 @@ def _parser() -> Parser:
 def parse(data: bytes) -> Tree:
     """Parse raw bytes; tree-sitter never raises, errors become ERROR/MISSING nodes."""
     return _parser().parse(data)
-
-
-def reparse(tree: Tree, old: bytes, edits: Sequence[tuple[int, int, bytes]], new: bytes) -> Tree:
-    """NEW, which is OLD with EDITS (start, end, replacement; in order, none overlapping), parsed
-    incrementally from TREE, OLD's tree (left as it is): tree-sitter reparses only what changed."""
-    edited = tree.copy()
-    for start, end, replacement in reversed(edits):  # from the end: the offsets before stay valid
-        row, column = point(old, start)
-        lines = replacement.count(b"\n")
-        after = (row + lines, (column if not lines else 0) + len(replacement) - (replacement.rfind(b"\n") + 1))
-        edited.edit(start, end, start + len(replacement), (row, column), point(old, end), after)
-    return _parser().parse(new, edited)
-
-
-def point(data: bytes, offset: int) -> tuple[int, int]:
-    """tree-sitter's point of OFFSET in DATA: 0-based row, byte column."""
-    return data.count(b"\n", 0, offset), offset - (data.rfind(b"\n", 0, offset) + 1)
 
 
 class Span(NamedTuple):

@@ -10,7 +10,7 @@ from tree_sitter import Node, Tree
 
 from rewrite.diffs import DiffError, check_diff, check_name, new_file_diff, unified_diff
 from rewrite.edits import Edit, OverlapError, compose, normalize, shift_back, splice
-from rewrite.parse import line_col, parse, reparse
+from rewrite.parse import line_col, parse
 from rewrite.families import BY_LIBRARY, REDHAT, Family
 from rewrite.manifest import ManifestError
 from rewrite.manifest import load as load_manifest
@@ -164,7 +164,7 @@ def _judge(path: str, data: bytes, mode: int, tree: Tree, library: tuple[Library
     assessed = _assess(path, data, mode, tree, library, settings, prepared)
     if assessed.state != COMPLIANT:
         return assessed
-    return _lsb_wrap(_plan(_settle(assessed, library, settings, tree), settings, tree), settings, tree)
+    return _lsb_wrap(_plan(_settle(assessed, library, settings), settings, tree), settings, tree)
 
 
 def _assess(path: str, data: bytes, mode: int, tree: Tree, library: tuple[Library, FileResult] | None,
@@ -223,23 +223,22 @@ MAX_PASSES = 3  # plans of one file: the first, then re-plans on the patched byt
 SETTLED = frozenset(("HB001", "HB002", "HB030"))
 
 
-def _settle(assessed: FileResult, library: tuple[Library, FileResult] | None, settings: Settings,
-            tree: Tree) -> FileResult:
+def _settle(assessed: FileResult, library: tuple[Library, FileResult] | None, settings: Settings) -> FileResult:
     """Plan again on the patched bytes until the rules find nothing more to fix (see _fixed_point).
 
     When the copy cannot be read back (tree-sitter-bash #316 reads `cmd >&2` between two `[ ... ]`
     tests as part of the first test, hiding the statements in between from every later scan), the
     stderr fixes are planned again as groups, `{ cmd; } >&2`, which it reads right."""
-    findings, readable = _fixed_point(assessed, assessed.findings, library, settings, tree)
+    findings, readable = _fixed_point(assessed, assessed.findings, library, settings)
     if not readable and any(f.regrouped for f in assessed.findings):
         regrouped = tuple(f._replace(edits=f.regrouped) if f.regrouped else f for f in assessed.findings)
-        again, readable = _fixed_point(assessed, regrouped, library, settings, tree)
+        again, readable = _fixed_point(assessed, regrouped, library, settings)
         findings = again if readable else findings
     return _replace(assessed, findings=findings)
 
 
 def _fixed_point(assessed: FileResult, findings: tuple[Finding, ...], library: tuple[Library, FileResult] | None,
-                 settings: Settings, tree: Tree) -> tuple[tuple[Finding, ...], bool]:
+                 settings: Settings) -> tuple[tuple[Finding, ...], bool]:
     """FINDINGS' edits, with those later passes add, and whether the last copy scanned could be read.
 
     One fix can change what another line means: a library printer or a here-document becomes
@@ -250,21 +249,17 @@ def _fixed_point(assessed: FileResult, findings: tuple[Finding, ...], library: t
     so the result is still one set of edits on the original and one original -> final diff. When
     a later pass finds a line no edit can fix (a here-document saying `running` on what is now a
     stopped path), its finding is kept and the file needs a wrapper, as a second run would say. A
-    pass whose copy cannot be read, or that undoes an earlier pass, is not taken. Each copy is parsed
-    incrementally from TREE, the original's."""
+    pass whose copy cannot be read, or that undoes an earlier pass, is not taken."""
     seen = {assessed.original}
     for _ in range(MAX_PASSES - 1):
         edits = [e for f in findings for e in f.edits]
         if not edits or any(f.wrapper for f in findings) or all(f.rule in SETTLED for f in findings if f.edits):
             break
         try:
-            edits = normalize(edits)
             patched = splice(assessed.original, edits)
         except OverlapError:
             break  # _plan reports it
-        spans = [(e.start, e.end, e.new) for e in edits]
-        again = _assess(assessed.path, patched, assessed.mode, reparse(tree, assessed.original, spans, patched),
-                        library, settings)
+        again = _assess(assessed.path, patched, assessed.mode, parse(patched), library, settings)
         if again.state == UNPARSEABLE:
             return findings, False
         more = [f for f in again.findings if f.edits or f.wrapper]

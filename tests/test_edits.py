@@ -7,14 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from rewrite.edits import Edit
 from rewrite.edits import OverlapError
 from rewrite.edits import normalize
 from rewrite.edits import splice
-from rewrite.parse import parse, reparse
 
 CORPUS = Path(__file__).resolve().parent.parent / 'corpus' / 'input'
 
@@ -224,42 +221,3 @@ def test_normalize_sorts_and_merges():
 
 def test_splice_accepts_a_generator():
     assert splice(SRC, (e for e in [Edit(31, 32, b'0', 'X')])) == b'echo "foo is not running"\nexit 0\n'
-
-
-# ------------------------------------------------------------- incremental reparse
-# pipeline._fixed_point parses each patched copy incrementally from the original's tree: the tree
-# must be the one a fresh parse gives, node for node (type, span, points, missing), whatever the edits.
-
-SNIPPETS = (b'', b' >&2', b'; exit 3', b'\n', b'"', b"'", b'echo "running"', b'{ ', b' }', b'esac\n', b'$(',
-            b'\\', b'# x\n', b'\r\n', b'\xe9')
-
-
-def _nodes(tree) -> list[tuple[object, ...]]:
-    found, stack = [], [tree.root_node]
-    while stack:
-        node = stack.pop()
-        found.append((node.type, node.start_byte, node.end_byte, node.start_point, node.end_point, node.is_missing))
-        stack.extend(reversed(node.children))
-    return found
-
-
-@settings(deadline=None, max_examples=300, derandomize=True, database=None)
-@given(st.sampled_from(sorted(p for p in CORPUS.glob('*/*') if p.is_file())), st.data())
-def test_an_incremental_reparse_is_a_fresh_parse(path, data):
-    old = path.read_bytes()
-    points = sorted(data.draw(st.lists(st.integers(0, len(old)), max_size=8), label='offsets'))
-    edits, last = [], -1
-    for start, end in zip(points[::2], points[1::2] + [None] * (len(points) % 2)):
-        end = start if end is None else end
-        if start > last:
-            edits.append(Edit(start, end, data.draw(st.sampled_from(SNIPPETS), label='new'), 'T'))
-            last = end
-    new = splice(old, edits)
-    again = reparse(parse(old), old, [(e.start, e.end, e.new) for e in normalize(edits)], new)
-    assert _nodes(again) == _nodes(parse(new))
-
-
-def test_point_is_row_and_byte_column():
-    from rewrite.parse import point
-    assert [point(b"ab\ncd\n\xc3\xa9x", n) for n in (0, 2, 3, 5, 6, 8)] == [(0, 0), (0, 2), (1, 0), (1, 2), (2, 0),
-                                                                           (2, 2)]
