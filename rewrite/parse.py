@@ -1,7 +1,7 @@
 """tree-sitter-bash parsing and small node helpers: spans, text, lines."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 import re
 from functools import lru_cache
 from typing import NamedTuple
