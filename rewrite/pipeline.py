@@ -219,7 +219,9 @@ MAX_PASSES = 3  # plans of one file: the first, then re-plans on the patched byt
 # Edits that change no other line's verdict, so that a plan made of them only is its own fixed point
 # and needs no second pass: the running line becomes `echo "running"` (HB001, HB002: it still says
 # running and still sets 0), the library's source line names the patched copy (HB030: the same
-# functions run). The property "patching twice equals patching once" checks this.
+# functions run); so do findings marked `settled` (HB010's rewording of words inside a stopped
+# message: the same command, stream and exit code). The property "patching twice equals patching
+# once" checks this.
 SETTLED = frozenset(("HB001", "HB002", "HB030"))
 
 
@@ -253,7 +255,8 @@ def _fixed_point(assessed: FileResult, findings: tuple[Finding, ...], library: t
     seen = {assessed.original}
     for _ in range(MAX_PASSES - 1):
         edits = [e for f in findings for e in f.edits]
-        if not edits or any(f.wrapper for f in findings) or all(f.rule in SETTLED for f in findings if f.edits):
+        if not edits or any(f.wrapper for f in findings) or all(f.rule in SETTLED or f.settled
+                                                                  for f in findings if f.edits):
             break
         try:
             patched = splice(assessed.original, edits)

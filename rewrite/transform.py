@@ -39,6 +39,7 @@ class Finding(NamedTuple):
     edits: tuple[Edit, ...] = ()
     wrapper: bool = False  # no edit can fix it: the file needs a wrapper
     regrouped: tuple[Edit, ...] = ()  # the same fix in another form, when EDITS' form cannot be re-read
+    settled: bool = False  # its edits change no other line's verdict (see pipeline.SETTLED)
 
 
 # Rule ids, names and one-line descriptions; the README's rules table explains each.
@@ -176,7 +177,8 @@ def stopped_line(output: Output, settings: Settings) -> Iterator[Finding]:
         where = "a here-document prints it" if output.kind == "heredoc" else "the word comes from a variable"
         yield _finding("HB010", output, f"{message}: {where}", STOPPED, wrapper=True)
         return
-    yield _finding("HB010", output, message + ": reword to 'stopped'", STOPPED, tuple(edits))
+    # words inside the message only: the command, its stream and its exit code stay as they are
+    yield _finding("HB010", output, message + ": reword to 'stopped'", STOPPED, tuple(edits))._replace(settled=True)
 
 
 def _code_state(output: Output) -> str:

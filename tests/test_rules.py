@@ -6,6 +6,7 @@ pipeline (`process`) for scripts that source a `functions` library written besid
 from __future__ import annotations
 
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
@@ -13,6 +14,7 @@ from rewrite.families import BY_LIBRARY, REDHAT
 
 from rewrite.contract import rm_verdict
 from rewrite.edits import splice
+from rewrite import pipeline
 from rewrite.pipeline import COMPLIANT
 from rewrite.pipeline import NEEDS_WRAPPER
 from rewrite.pipeline import PATCHABLE
@@ -1823,3 +1825,16 @@ def test_a_script_whose_hash_bang_line_ends_in_cr_is_refused(tmp_path):
     result, _ = _process(tmp_path, b"#!/bin/sh\r\ncase \"$1\" in\r\nstatus) echo running ;;\r\nesac\r\n")
     assert (result.state, _rules(result), result.patched) == (UNPARSEABLE, ("HB051",), None)
     assert "convert it with dos2unix, then patch it" in result.reason
+
+
+@pytest.mark.parametrize(("stopped", "rules", "parses"), (
+    pytest.param(b'echo "x is not running"; exit 3', ["HB010"], 1, id="a reworded message: settled, one parse"),
+    pytest.param(b'echo "x is stopped"; exit 0', ["HB060"], 2, id="an exit code: planned again on the patched bytes"),
+))
+def test_a_plan_of_settled_edits_is_not_planned_again(tmp_path, stopped, rules, parses):
+    src = (b'#!/bin/sh\ncase "$1" in\n  status)\n    if [ -f /var/run/x.pid ]; then echo "running"; exit 0; fi\n'
+           b'    ' + stopped + b' ;;\nesac\n')
+    with mock.patch.object(pipeline, "parse", wraps=pipeline.parse) as parse:
+        result, _ = _process(tmp_path, src)
+    assert sorted(f.rule for f in result.findings) == rules
+    assert parse.call_count == parses
