@@ -255,7 +255,8 @@ def run_check(subject: Subject, check: Check, timeout: float = TIMEOUT) -> Check
                "yes" if targets.processes else "no") + tuple(s.action for s in check.steps)
     prelude = sandbox.Prelude(base, 0, targets.binary, targets.pidfile, targets.declared, targets.lockfile,
                               "script", plan.target, plan.trace, plan.stubs, actions, PROGRAM, plan.tools,
-                              subject.others, targets.mounts if check.state == "running" else (), targets.written)
+                              subject.others, mounted=targets.mounts if check.state == "running" else (),
+                              mountable=targets.mounts, written=targets.written)
     expected = check.steps[0].codes
     try:
         done = sandbox.run(lambda fd: sandbox.bwrap_argv(plan.layout, sandbox.prelude_command(prelude, fd)),

@@ -9,8 +9,10 @@ to the host's entries plus the new one. `/bin/sh` is bash, as on Red Hat. No net
 namespace is shared; the sandbox dies with its parent.
 
 The prelude runs in two stages. Stage 1 holds CAP_SYS_ADMIN and CAP_SETPCAP only: it mounts the
-state's file systems (a tmpfs at each directory a script mounts, for a running state), moves the
-namespace's PID counter (so pids have the width of a busy host's) and makes `/proc` read-only.
+state's file systems (a tmpfs at each directory a script mounts, for a running state), starts the
+server the `mount` and `umount` stand-ins ask (it keeps CAP_SYS_ADMIN and mounts a tmpfs at, or
+unmounts, those directories and no other), moves the namespace's PID counter (so pids have the
+width of a busy host's) and makes `/proc` read-only.
 Stage 2 runs as root with an empty capability bounding set: it places stubs, stand-ins
 (rewrite.standins) and fake daemons, writes the state's pid and lock files (a running state starts
 every daemon the status checks: the main one once, or nine times, each other one once, each with
@@ -217,11 +219,30 @@ def _kill(proc: subprocess.Popen[bytes]) -> None:
 PRELUDE = r"""
 if [ "$1" = stage1 ]; then
     exec 3>&"$2"; [ "$2" = 3 ] || eval "exec $2>&-"
-    base=$3 mounted=$4; shift 4
+    base=$3 mounted=$4 mountable=$5; shift 5
     while read -r point; do  # the state's mounted file systems, a tmpfs each
         [ -z "$point" ] || { mkdir -p -- "$point" && mount -t tmpfs -o size=1m,mode=755 ha-rewrite "$point"; } 2>&3 \
             || { echo "@@fail cannot mount a file system at $point" >&3; exit 70; }
     done <<<"$mounted"
+    if [ -n "$mountable" ]; then  # the script's own mount and umount: their stand-ins ask this server
+        mkfifo -m 600 /run/.ha-rewrite-mount || { echo "@@fail cannot make the mount server's fifo" >&3; exit 70; }
+        real_mount=$(readlink -f /usr/bin/mount) real_umount=$(readlink -f /usr/bin/umount)  # the stand-ins go there
+        (
+            exec 7<>/run/.ha-rewrite-mount </dev/null >/dev/null 2>&1 3>&-
+            while IFS=$'\t' read -r -u 7 verb point source reply; do  # a tmpfs at the script's own mount points only
+                case $reply in /tmp/.ha-rewrite-reply.[0-9]*) ;; *) continue ;; esac
+                rc=32
+                if grep -qxF -- "$point" <<<"$mountable"; then
+                    case $verb in
+                        mount) mkdir -p -- "$point" && "$real_mount" -t tmpfs -o size=1m,mode=755 -- "$source" "$point" \
+                            && rc=0 ;;
+                        umount) "$real_umount" -- "$point" && rc=0 ;;
+                    esac
+                fi
+                echo "$rc" >"$reply"
+            done
+        ) &
+    fi
     max=$(cat /proc/sys/kernel/pid_max)
     [ "$base" -gt $((max - 1000)) ] && base=$((max - 1000))
     echo "$base" >/proc/sys/kernel/ns_last_pid 2>/dev/null || echo "@@note the pid counter could not be moved" >&3
@@ -327,12 +348,13 @@ class Prelude(NamedTuple):
     tools: str = ""  # bash placing stand-ins for programs the host lacks (rewrite.standins)
     others: str = ""  # "RUN BINARY PIDFILE" lines: more fake daemons; RUN yes: the running states start one
     mounted: tuple[str, ...] = ()  # directories that hold a mounted file system (a tmpfs) in this state
+    mountable: tuple[str, ...] = ()  # where the script's own mount may put one (rewrite.standins.MOUNT)
     written: tuple[str, ...] = ()  # more pid files the main daemon writes (rewrite.targets.Targets.written)
 
 
 def prelude_command(prelude: Prelude, meta_fd: int) -> list[str]:
     return ["/bin/bash", "-c", PRELUDE, PRELUDE_NAME, "stage1", str(meta_fd), str(PID_BASE),
-            "".join(m + "\n" for m in prelude.mounted), prelude.state, str(prelude.processes), prelude.fake,
+            "".join(m + "\n" for m in prelude.mounted), "".join(m + "\n" for m in prelude.mountable), prelude.state, str(prelude.processes), prelude.fake,
             prelude.pidfile,
             "yes" if prelude.declared else "no", prelude.lockfile, prelude.mode,
             prelude.target, prelude.trace, prelude.stubs, prelude.tools, prelude.program, prelude.others,

@@ -380,6 +380,44 @@ done
 [ -n "$command" ] && exec "$shell" -c "$command" "$shell" "$@"
 exec "$shell" "$@"
 """
+# Mounting. The sandbox holds no capability, so a script's own mount and umount cannot run there; for
+# a script whose instances are mounted file systems, these ask the prelude's mount server (stage 1
+# keeps CAP_SYS_ADMIN for it, rewrite.sandbox), which mounts a tmpfs at, or unmounts, the
+# directories the script mounts (rewrite.targets.mount_points) and refuses any other, as the real
+# program refuses without privileges. Placed by verify only for such a script.
+_MOUNTING = r"""#!/bin/bash
+# mount and umount, a stand-in of ha-rewrite verify (in its sandbox only): `mount [-t TYPE] [-o OPTS]
+# DEVICE DIR` gets a tmpfs named DEVICE at DIR, `umount DIR` removes it, from the sandbox's mount
+# server, for the script's own mount points; any other is refused as without privileges. `mount`
+# alone lists the mounted file systems.
+verb=${0##*/} words=()
+while [ $# -gt 0 ]; do
+    case $1 in
+        -t|-o|-O|-L|-U|--types|--options|--source|--target) shift 2 ;;
+        -*) shift ;;
+        *) words+=("$1"); shift ;;
+    esac
+done
+if [ "$verb" = mount ] && [ ${#words[@]} -eq 0 ]; then
+    while read -r source point type options _; do echo "$source on $point type $type ($options)"; done </proc/self/mounts
+    exit 0
+fi
+point=${words[${#words[@]} - 1]} source=${words[0]}
+[ "$point" = / ] || point=${point%/}
+reply=/tmp/.ha-rewrite-reply.$$ rc=32
+if [ -p /run/.ha-rewrite-mount ] && rm -f -- "$reply" && mkfifo -m 600 -- "$reply"; then
+    printf '%s\t%s\t%s\t%s\n' "$verb" "$point" "$source" "$reply" >/run/.ha-rewrite-mount
+    read -r rc <"$reply"
+    rm -f -- "$reply"
+fi
+[ "$rc" = 0 ] && { echo "$0" >>/tmp/.ha-rewrite-standins; exit 0; }
+if [ "$verb" = mount ]; then echo "mount: $point: permission denied." >&2; else
+    echo "umount: $point: must be superuser to unmount." >&2; fi
+exit 32
+"""
+MOUNT = Tool("mount", "/usr/bin/mount", _MOUNTING, replace=True, controls=True)
+UMOUNT = Tool("umount", "/usr/bin/umount", _MOUNTING, replace=True, controls=True)
+
 SU = Tool("su", "/usr/bin/su", _SWITCH, replace=True, controls=True)
 RUNUSER = Tool("runuser", "/usr/sbin/runuser", _SWITCH, replace=True, controls=True)
 REAL = "/.ha-rewrite-real"  # where the installer keeps the host's program a stand-in wraps

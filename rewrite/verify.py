@@ -218,6 +218,9 @@ def make_plan(path: str, *, daemon: str | None = None, pidfile: str | None = Non
         raise CannotRun(str(exc)) from exc
     texts = [data, subject_data] + [_library_text(v, binds) for v in (s.value for s in subject_scan.source_lines)]
     placed = tuple(p for p in standins.needed(texts) if p.path not in targets.binaries)
+    if targets.mounts:  # its instances are mounted file systems: its mount and umount ask the sandbox's server
+        placed += tuple(standins.Placed(t.default, t) for t in (standins.MOUNT, standins.UMOUNT)
+                        if t.default and t.default not in {p.path for p in placed})
     made: tuple[str, ...] = ()  # directories the sandbox makes for a script (rewrite.controls)
     if mode == "script":
         taken = frozenset(p.path for p in placed) | frozenset(targets.binaries)  # other daemons have their fakes
@@ -344,7 +347,8 @@ def run_state(plan: Plan, state: str, timeout: float) -> StateResult:
     prelude = sandbox.Prelude(state, count, targets.binary, targets.pidfile, targets.declared, targets.lockfile,
                               plan.mode, plan.traced_target, plan.trace, plan.stubs, plan.command,
                               tools=plan.tools, others=others_text(targets),
-                              mounted=targets.mounts if running else (), written=targets.written)
+                              mounted=targets.mounts if running else (), written=targets.written,
+                              mountable=targets.mounts)
     try:
         done = sandbox.run(lambda fd: sandbox.bwrap_argv(plan.layout, sandbox.prelude_command(prelude, fd)),
                            timeout, marker=b"@@exit ")

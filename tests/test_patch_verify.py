@@ -61,10 +61,23 @@ def test_lsb_check_still_failing_on_the_copy_is_named_with_expected_and_got(tmp_
            "LSB checklist on 1 script: 0 passed every check, 1 not\n" in err
 
 
+HRX = """#!/bin/bash
+PIDFILE=/var/run/hrx.pid
+case "$1" in
+  start) /opt/hrx/bin/hrx-init || exit 1; /usr/sbin/hrx ;;
+  stop) read -r p 2>/dev/null <$PIDFILE && kill $p; rm -f $PIDFILE; exit 0 ;;
+  status) read -r p 2>/dev/null <$PIDFILE && [ -d /proc/$p ] && { echo "hrx is running"; exit 0; }
+    [ -f $PIDFILE ] && { echo "hrx dead but pid file exists"; exit 1; }; echo "hrx is not running"; exit 3 ;;
+  restart) "$0" stop; "$0" start ;;
+  *) exit 2 ;;
+esac
+"""
+
+
 def test_lsb_check_without_a_verdict_makes_exit_2(tmp_path, capsys):
-    """pidcheck's and clusterfs's copies are right in every state (`patch --verify` alone: exit 1), but
-    pidcheck's status ignores a stale pid file (3, not 1: a wrong check, 1) and clusterfs's start and
-    stop mount and unmount, which the sandbox cannot (no verdict: 2)."""
+    """pidcheck's and hrx's copies are right in every state (`patch --verify` alone: exit 1), but
+    pidcheck's status ignores a stale pid file (3, not 1: a wrong check, 1) and hrx's start runs a
+    program the sandbox does not have (no verdict: 2)."""
     dest = tmp_path / "D"
     args = ["patch", "-q", "--verify", "--dest", str(dest), "--functions",
             str(REPO / INPUT / "redhat-2010" / "functions"), str(REPO / INPUT / "handmade" / "pidcheck")]
@@ -72,10 +85,13 @@ def test_lsb_check_without_a_verdict_makes_exit_2(tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"{dest / 'pidcheck'}: lsb status-dead-pidfile: expected 1, got 3\n" in err
     assert err.endswith("LSB checklist on 1 script: 0 passed every check, 1 not\n1 file: 1 patched\n")
-    assert main([*args, "--lsb", str(REPO / INPUT / "handmade" / "clusterfs")]) == 2
+    hrx = tmp_path / "hrx"
+    hrx.write_text(HRX)
+    hrx.chmod(0o755)
+    assert main([*args, "--lsb", str(hrx)]) == 2
     err = capsys.readouterr().err
-    assert f"{dest / 'clusterfs'}: lsb start-stopped: mounts a file system with mount (mount: /cluster/data: " \
-           "permission denied.): the sandbox cannot, verify on the real host\n" in err
+    assert f"{dest / 'hrx'}: lsb start-stopped: runs /opt/hrx/bin/hrx-init (missing): the sandbox cannot stand " \
+           "in for it, verify on the real host\n" in err
     assert main(args) == 1
     assert " lsb " not in capsys.readouterr().err
 
