@@ -44,9 +44,9 @@ def control_programs(data: bytes, script_path: str) -> tuple[str, ...]:
 
 def _calls(root: Node, env: dict[bytes, bytes], depth: int = 0) -> Iterator[tuple[bytes, bytes | None]]:
     """(program, first word) of each command whose name and first word (its first argument not an
-    option) have a known value;
-    also of the commands in the `-c` string of a command that switches users (`runuser -s /bin/sh
-    tomcat -c "${TOMCAT_SCRIPT} stop"`), which the sandbox runs through its stand-in."""
+    option) have a known value; also of the commands in the `-c` string of a command that switches
+    users (`runuser -s /bin/sh tomcat -c "${TOMCAT_SCRIPT} stop"`), which the sandbox runs through
+    its stand-in."""
     for node in walk(root):
         if node.type != "command":
             continue

@@ -234,8 +234,8 @@ if [ "$1" = stage1 ]; then
                 rc=32
                 if grep -qxF -- "$point" <<<"$mountable"; then
                     case $verb in
-                        mount) mkdir -p -- "$point" && "$real_mount" -t tmpfs -o size=1m,mode=755 -- "$source" "$point" \
-                            && rc=0 ;;
+                        mount) mkdir -p -- "$point" \
+                            && "$real_mount" -t tmpfs -o size=1m,mode=755 -- "$source" "$point" && rc=0 ;;
                         umount) "$real_umount" -- "$point" && rc=0 ;;
                     esac
                 fi
@@ -354,11 +354,14 @@ class Prelude(NamedTuple):
 
 def prelude_command(prelude: Prelude, meta_fd: int) -> list[str]:
     return ["/bin/bash", "-c", PRELUDE, PRELUDE_NAME, "stage1", str(meta_fd), str(PID_BASE),
-            "".join(m + "\n" for m in prelude.mounted), "".join(m + "\n" for m in prelude.mountable), prelude.state, str(prelude.processes), prelude.fake,
-            prelude.pidfile,
-            "yes" if prelude.declared else "no", prelude.lockfile, prelude.mode,
+            _lines(prelude.mounted), _lines(prelude.mountable), prelude.state, str(prelude.processes), prelude.fake,
+            prelude.pidfile, "yes" if prelude.declared else "no", prelude.lockfile, prelude.mode,
             prelude.target, prelude.trace, prelude.stubs, prelude.tools, prelude.program, prelude.others,
-            "".join(w + "\n" for w in prelude.written), *prelude.command]
+            _lines(prelude.written), *prelude.command]
+
+
+def _lines(paths: Sequence[str]) -> str:
+    return "".join(p + "\n" for p in paths)
 
 
 class Report(NamedTuple):

@@ -6,15 +6,17 @@ reaches, and is judged by, its own logic: SUSE's `checkproc`, `startproc` and `k
 start and signal the fake daemon the sandbox places at the script's binary), MySQL's
 `my_print_defaults` and `mysql_install_db`, BIND's `rndc` (which talks to the named the sandbox
 runs), Red Hat's `initlog` and `usleep`, and `pidof` at the /sbin path older Red Hat scripts name;
-`su`, `runuser` and `start-stop-daemon` run their command without switching users. CONTROL is a well-behaved
-control program (`apachectl status`, `rabbitmqctl wait`, `$DAEMON stop`) placed where a script
-calls one with a control subcommand (rewrite.controls), and SYSTEMCTL stands in for systemctl (no
-systemd runs in the sandbox); both start, stop and report the sandbox's fake daemon. NFS's
+`su`, `runuser` and `start-stop-daemon` run their command without switching users, and `mount`
+and `umount` ask the sandbox's mount server. CONTROL is a well-behaved control program
+(`apachectl status`, `rabbitmqctl wait`, `$DAEMON stop`) placed where a script calls one with a
+control subcommand (rewrite.controls), and SYSTEMCTL stands in for systemctl (no systemd runs in
+the sandbox); both start, stop and report the sandbox's fake daemon. NFS's
 `rpcinfo` answers as where rpcbind runs, and `exportfs` as with nothing to export. verify notes
 that these answered, to be confirmed on a real host. Any other program with no stand-in is still
 reported as missing ("runs /usr/sbin/x (missing)"): the sandbox never guesses what an unknown
-program says. Stand-ins are placed only where the host has no such file (systemctl: even where it
-has one), and only in the sandbox.
+program says. Stand-ins are placed only where the host has no such file (systemctl, su, runuser,
+start-stop-daemon, mount, umount: even where it has one, which could not answer in the sandbox),
+and only in the sandbox.
 """
 from __future__ import annotations
 
@@ -399,7 +401,9 @@ while [ $# -gt 0 ]; do
     esac
 done
 if [ "$verb" = mount ] && [ ${#words[@]} -eq 0 ]; then
-    while read -r source point type options _; do echo "$source on $point type $type ($options)"; done </proc/self/mounts
+    while read -r source point type options _; do
+        echo "$source on $point type $type ($options)"
+    done </proc/self/mounts
     exit 0
 fi
 point=${words[${#words[@]} - 1]} source=${words[0]}
