@@ -67,9 +67,10 @@ def _switched_command(root: Node, name: Node, program: bytes | None, args: list[
     """The shell text of `su|runuser ... -c TEXT` (its quotes removed), else None. `$SU` counts when
     every assignment of SU in the script names one (`if [ -x /sbin/runuser ]; then SU=runuser ...`)."""
     if program is None and name.type == "simple_expansion":
-        values = _assigned(root, text(name)[1:])
-        program = SWITCHERS[0] if values and all(v.rsplit(b"/", 1)[-1] in SWITCHERS for v in values) else None
-    if program is None or program.rsplit(b"/", 1)[-1] not in SWITCHERS:
+        programs = _assigned(root, text(name)[1:])
+    else:
+        programs = [program] if program is not None else []
+    if not programs or any(p.rsplit(b"/", 1)[-1] not in SWITCHERS for p in programs):
         return None
     for flag, value in zip(args, args[1:]):
         if text(flag) in (b"-c", b"--command") and value.type in ("string", "raw_string", "word"):

@@ -34,6 +34,7 @@ class Tool(NamedTuple):
     body: str  # the program (bash)
     replace: bool = False  # placed even where the host has one (it cannot answer in the sandbox: systemctl)
     controls: bool = False  # it answers for the sandbox (its fake daemon, a dependency): verify notes it
+    wraps: bool = False  # it runs the host's own program (kept at REAL/NAME by the installer) with other arguments
 
 
 _PROCS = r'''
@@ -440,7 +441,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 exec """ + REAL + r"""/start-stop-daemon "${args[@]}"
-""", replace=True, controls=True)
+""", replace=True, controls=True, wraps=True)
 
 TOOLS = (CHECKPROC, STARTPROC, KILLPROC, MY_PRINT_DEFAULTS, MYSQL_INSTALL_DB, RNDC, INITLOG, USLEEP, PIDOF,
          SYSTEMCTL, RPCINFO, EXPORTFS, SU, RUNUSER, START_STOP_DAEMON)
@@ -479,7 +480,7 @@ def installer(placed: tuple[Placed, ...], directories: tuple[str, ...] = ()) -> 
     parts = [f"mkdir -p -- {_quoted(d)}\n" for d in directories]
     for path, tool in placed:
         quoted = _quoted(path)
-        if REAL in tool.body:  # it wraps the host's program: keep that first
+        if tool.wraps:  # keep the host's program before the stand-in takes its place
             parts.append(f"mkdir -p {REAL} && cp -L -- {quoted} {REAL}/{_quoted(tool.name)} 2>/dev/null\n")
         parts.append(f"mkdir -p -- \"$(dirname -- {quoted})\" && rm -f -- {quoted} && cat >{quoted} <<'HR_STAND_IN'\n"
                      f"{tool.body}HR_STAND_IN\nchmod 755 {quoted} || echo \"@@note no stand-in at \"{quoted}\n")
