@@ -106,9 +106,13 @@ def check_word(check: lsb.CheckResult) -> str:
 def lsb_view(report: lsb.LsbReport) -> dict[str, Any]:
     """The checklist of one script for templates/lsb.txt.j2."""
     targets = report.targets
-    fake = "" if targets is None else (
-        f"fake daemon {targets.daemon} at {targets.binary}, pid file {targets.pidfile}: "
-        + ("the script puts it in the background" if report.foreground else "it forks into the background"))
+    if targets is not None and not targets.processes:  # its instances are file systems (clusterfs)
+        fake = "no fake daemon: its instances are the file systems at " + ", ".join(targets.mounts) \
+            + " (a tmpfs each, by the sandbox's mount server)"
+    else:
+        fake = "" if targets is None else (
+            f"fake daemon {targets.daemon} at {targets.binary}, pid file {targets.pidfile}: "
+            + ("the script puts it in the background" if report.foreground else "it forks into the background"))
     rows = []
     for check in report.checks:
         got = ", then ".join("-" if s.exit is None else str(s.exit) for s in check.steps) or "-"

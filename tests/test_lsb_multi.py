@@ -248,3 +248,11 @@ def test_cli_names_every_fake_and_mount(written, capsys):
     targets = json.loads(capsys.readouterr().out)["scripts"][0]["targets"]
     assert (targets["others"], targets["mounts"], targets["processes"]) == \
         ([{"daemon": "betad", "binary": "/usr/sbin/betad", "pidfile": "/var/run/betad.pid"}], [], True)
+
+
+def test_lsb_text_names_the_file_systems_of_a_script_with_no_daemon(written, capsys):
+    assert main(["verify", "--lsb", written["mounts"]]) == 0
+    out = capsys.readouterr().out
+    assert "   no fake daemon: its instances are the file systems at /srv/vol/red, /srv/vol/blue (a tmpfs each, " \
+           "by the sandbox's mount server)\n" in out
+    assert "fake daemon mounts at" not in out
