@@ -27,7 +27,8 @@ runs each median comes from. The corpus and the patch destinations live under --
 atomic write's two fsyncs cost about 3 ms more). It prints
 files/s, MB/s and peak RSS (the stage's own process, and its largest pool worker), then the
 ratios c/b and d/b at --jobs 1 (of wall time, and of CPU time, which other processes on the
-machine disturb less) and the speed-up with more jobs.
+machine disturb less; also per round, each against that round's parse, to show the spread) and
+the speed-up with more jobs.
 """
 from __future__ import annotations
 
@@ -220,6 +221,7 @@ def _rounds(plan: list[tuple[str, int]], root: Path, scratch: Path, repeat: int,
             start = time.perf_counter()
             result = measure(key[0], root, key[1], scratch)
             result["wall"] = time.perf_counter() - start
+            result["round"] = round_number
             runs[key].append(result)
             print(f"  round {round_number + 1}: {key[0]:<5} jobs {key[1]}: {result['seconds']:.2f} s", flush=True)
     return runs
@@ -243,12 +245,21 @@ def _table(plan: list[tuple[str, int]], runs: dict[tuple[str, int], list[dict[st
     for label, measure_of in (("wall", wall), ("CPU", cpu)):
         lines.append(f"ratios of {label} time at jobs 1: c/b = {measure_of[('scan', 1)] / measure_of[b]:.2f}, "
                      f"d/b = {measure_of[('patch', 1)] / measure_of[b]:.2f}  (targets: 1.5 and 2.5)")
+    rounds = {stage: " ".join(f"{r:.2f}" for r in _per_round(runs, stage)) for stage in ("scan", "patch")}
+    lines.append(f"per round, CPU against that round's parse (the machine drifts less within a round): "
+                 f"c/b = {rounds['scan']}, d/b = {rounds['patch']}")
     if jobs > 1:
         lines.append(f"ratios of wall time at jobs {jobs}: c/b = {wall[('scan', jobs)] / wall[b]:.2f}, "
                      f"d/b = {wall[('patch', jobs)] / wall[b]:.2f}; speed-up from jobs 1 to {jobs}: "
                      f"scan {wall[('scan', 1)] / wall[('scan', jobs)]:.2f}x, "
                      f"patch {wall[('patch', 1)] / wall[('patch', jobs)]:.2f}x")
     return "\n".join(lines)
+
+
+def _per_round(runs: dict[tuple[str, int], list[dict[str, Any]]], stage: str) -> list[float]:
+    """STAGE's CPU time at jobs 1 over the bare parse's in the same round, for each round that ran both."""
+    parse = {r["round"]: r["cpu"] for r in runs[("parse", 1)]}
+    return [r["cpu"] / parse[r["round"]] for r in runs[(stage, 1)] if r["round"] in parse]
 
 
 if __name__ == "__main__":
