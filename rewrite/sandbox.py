@@ -231,15 +231,18 @@ if [ "$1" = stage1 ]; then
             exec 7<>/run/.ha-rewrite-mount </dev/null >/dev/null 2>&1 3>&-
             while IFS=$'\t' read -r -u 7 verb point source reply; do  # a tmpfs at the script's own mount points only
                 case $reply in /tmp/.ha-rewrite-reply.[0-9]*) ;; *) continue ;; esac
-                rc=32
+                answer=denied  # 0, denied, or as the real program would fail: busy, unmounted
                 if grep -qxF -- "$point" <<<"$mountable"; then
-                    case $verb in
-                        mount) mkdir -p -- "$point" \
-                            && "$real_mount" -t tmpfs -o size=1m,mode=755 -- "$source" "$point" && rc=0 ;;
-                        umount) "$real_umount" -- "$point" && rc=0 ;;
+                    mounted=no; mountpoint -q -- "$point" 2>/dev/null && mounted=yes
+                    case $verb/$mounted in
+                        mount/yes) answer=busy ;;
+                        umount/no) answer=unmounted ;;
+                        mount/no) mkdir -p -- "$point" \
+                            && "$real_mount" -t tmpfs -o size=1m,mode=755 -- "$source" "$point" && answer=0 ;;
+                        umount/yes) "$real_umount" -- "$point" && answer=0 ;;
                     esac
                 fi
-                echo "$rc" >"$reply"
+                echo "$answer" >"$reply"
             done
         ) &
     fi

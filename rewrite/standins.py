@@ -391,8 +391,9 @@ exec "$shell" "$@"
 _MOUNTING = r"""#!/bin/bash
 # mount and umount, a stand-in of ha-rewrite verify (in its sandbox only): `mount [-t TYPE] [-o OPTS]
 # DEVICE DIR` gets a tmpfs named DEVICE at DIR, `umount DIR` removes it, from the sandbox's mount
-# server, for the script's own mount points; any other is refused as without privileges. `mount`
-# alone lists the mounted file systems.
+# server, for the script's own mount points (a second mount there, or an umount of nothing, fails
+# as util-linux's would, 32); any other is refused as without privileges. `mount` alone lists the
+# mounted file systems.
 verb=${0##*/} words=()
 while [ $# -gt 0 ]; do
     case $1 in
@@ -409,15 +410,20 @@ if [ "$verb" = mount ] && [ ${#words[@]} -eq 0 ]; then
 fi
 point=${words[${#words[@]} - 1]} source=${words[0]}
 [ "$point" = / ] || point=${point%/}
-reply=/tmp/.ha-rewrite-reply.$$ rc=32
+reply=/tmp/.ha-rewrite-reply.$$ answer=denied
 if [ -p /run/.ha-rewrite-mount ] && rm -f -- "$reply" && mkfifo -m 600 -- "$reply"; then
     printf '%s\t%s\t%s\t%s\n' "$verb" "$point" "$source" "$reply" >/run/.ha-rewrite-mount
-    read -r rc <"$reply"
+    read -r answer <"$reply"
     rm -f -- "$reply"
 fi
-[ "$rc" = 0 ] && { echo "$0" >>/tmp/.ha-rewrite-standins; exit 0; }
-if [ "$verb" = mount ]; then echo "mount: $point: permission denied." >&2; else
-    echo "umount: $point: must be superuser to unmount." >&2; fi
+[ "$answer" = denied ] || echo "$0" >>/tmp/.ha-rewrite-standins  # it answered, as util-linux's would
+case $verb/$answer in
+    */0) exit 0 ;;
+    mount/busy) echo "mount: $point: $source already mounted or mount point busy." >&2 ;;
+    umount/unmounted) echo "umount: $point: not mounted." >&2 ;;
+    mount/*) echo "mount: $point: permission denied." >&2 ;;
+    *) echo "umount: $point: must be superuser to unmount." >&2 ;;
+esac
 exit 32
 """
 MOUNT = Tool("mount", "/usr/bin/mount", _MOUNTING, replace=True, controls=True)

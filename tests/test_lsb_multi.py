@@ -256,3 +256,17 @@ def test_lsb_text_names_the_file_systems_of_a_script_with_no_daemon(written, cap
     assert "   no fake daemon: its instances are the file systems at /srv/vol/red, /srv/vol/blue (a tmpfs each, " \
            "by the sandbox's mount server)\n" in out
     assert "fake daemon mounts at" not in out
+
+
+def test_mounting_twice_or_unmounting_nothing_fails_as_util_linux_would(tmp_path):
+    """No guard: start of a running (mounted) service and stop of a stopped one fail, a wrong answer."""
+    script = tmp_path / "vols"
+    script.write_text(MOUNTS.replace("mounted $v && continue", ":").replace("mounted $v && { umount", "{ umount"))
+    script.chmod(0o755)
+    (report,) = run_checklist([str(script)], checks=["start-running", "stop-stopped"])
+    got = {c.check: (c.problem, c.why, c.steps[0].stderr) for c in report.checks}
+    assert got == {
+        "start-running": ("", ("exit 1, LSB specifies 0",),
+                          b"mount: /srv/vol/red: /dev/vg/red already mounted or mount point busy.\n"),
+        "stop-stopped": ("", ("exit 1, LSB specifies 0",), b"umount: /srv/vol/red: not mounted.\n"),
+    }
