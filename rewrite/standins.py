@@ -461,7 +461,9 @@ class Placed(NamedTuple):
 def needed(texts: Iterable[bytes], tools: tuple[Tool, ...] = TOOLS) -> tuple[Placed, ...]:
     """The stand-ins the TEXTS (a script and the libraries it sources) call and the host lacks: at
     each absolute path they name for the tool (`/sbin/checkproc`), else at its default path, unless
-    a text defines a function of that name (Red Hat's and Debian's `killproc`, which a call runs)."""
+    a text defines a function of that name (Red Hat's and Debian's `killproc`, which a call runs).
+    One that replaces the host's goes there even where the host has one, and one that wraps the
+    host's program only there."""
     texts = tuple(texts)
     placed: dict[str, Placed] = {}
     for tool in tools:
@@ -474,7 +476,8 @@ def needed(texts: Iterable[bytes], tools: tuple[Tool, ...] = TOOLS) -> tuple[Pla
         defined = any(re.search(rb"(?m)^[ \t]*(?:function[ \t]+)?" + name + rb"[ \t]*\(\)", t) for t in texts)
         paths = named or ({tool.default} if tool.default and not defined else set())
         for path in sorted(paths):
-            if tool.replace or not os.path.lexists(host_path(path)):
+            there = os.path.lexists(host_path(path))
+            if there if tool.wraps else tool.replace or not there:
                 placed.setdefault(path, Placed(path, tool))
     return tuple(placed.values())
 

@@ -255,3 +255,10 @@ esac
 """)
     (report,) = lsb.run_checklist([script], checks=["start-stopped"])
     assert (report.checks[0].ok, report.checks[0].notes) == (True, (NOTE.format("/usr/bin/mysql_install_db"),))
+
+
+def test_a_stand_in_that_wraps_the_host_s_program_goes_only_where_the_host_has_it():
+    tools = (standins.START_STOP_DAEMON,)
+    assert needed([b"/opt/hr/sbin/start-stop-daemon --stop\n"], tools) == ()  # not on the host: left missing
+    found = [p.path for p in needed([b"start-stop-daemon --start --chuid x --exec /usr/sbin/x\n"], tools)]
+    assert found == (["/usr/sbin/start-stop-daemon"] if os.path.lexists("/usr/sbin/start-stop-daemon") else [])
