@@ -66,17 +66,17 @@ def _calls(root: Node, env: dict[bytes, bytes], depth: int = 0) -> Iterator[tupl
 def _switched_command(root: Node, name: Node, program: bytes | None, args: list[Node]) -> bytes | None:
     """The shell text of `su|runuser ... -c TEXT` (its quotes removed), else None. `$SU` counts when
     every assignment of SU in the script names one (`if [ -x /sbin/runuser ]; then SU=runuser ...`)."""
+    command = next((v for f, v in zip(args, args[1:]) if text(f) in (b"-c", b"--command")
+                    and v.type in ("string", "raw_string", "word")), None)
+    if command is None:  # first, so that the script is searched for `SU=` only where it matters
+        return None
     if program is None and name.type == "simple_expansion":
         programs = _assigned(root, text(name)[1:])
     else:
         programs = [program] if program is not None else []
     if not programs or any(p.rsplit(b"/", 1)[-1] not in SWITCHERS for p in programs):
         return None
-    for flag, value in zip(args, args[1:]):
-        if text(flag) in (b"-c", b"--command") and value.type in ("string", "raw_string", "word"):
-            raw = text(value)
-            return raw[1:-1] if value.type != "word" else raw
-    return None
+    return text(command)[1:-1] if command.type != "word" else text(command)
 
 
 def _assigned(root: Node, variable: bytes) -> list[bytes]:

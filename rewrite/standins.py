@@ -458,6 +458,11 @@ class Placed(NamedTuple):
     tool: Tool
 
 
+# verify places these for a script whose instances are mounted file systems (not from its text: any
+# script may name `mount`, NFS's mounts /proc/fs/nfsd, and only these have a mount server to ask).
+MOUNTING = (Placed("/usr/bin/mount", MOUNT), Placed("/usr/bin/umount", UMOUNT))
+
+
 def needed(texts: Iterable[bytes], tools: tuple[Tool, ...] = TOOLS) -> tuple[Placed, ...]:
     """The stand-ins the TEXTS (a script and the libraries it sources) call and the host lacks: at
     each absolute path they name for the tool (`/sbin/checkproc`), else at its default path, unless

@@ -219,8 +219,7 @@ def make_plan(path: str, *, daemon: str | None = None, pidfile: str | None = Non
     texts = [data, subject_data] + [_library_text(v, binds) for v in (s.value for s in subject_scan.source_lines)]
     placed = tuple(p for p in standins.needed(texts) if p.path not in targets.binaries)
     if targets.mounts:  # its instances are mounted file systems: its mount and umount ask the sandbox's server
-        placed += tuple(standins.Placed(t.default, t) for t in (standins.MOUNT, standins.UMOUNT)
-                        if t.default and t.default not in {p.path for p in placed})
+        placed += standins.MOUNTING
     made: tuple[str, ...] = ()  # directories the sandbox makes for a script (rewrite.controls)
     if mode == "script":
         taken = frozenset(p.path for p in placed) | frozenset(targets.binaries)  # other daemons have their fakes
