@@ -3,14 +3,18 @@ SUSE `rc.status`)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from tree_sitter import Node, Tree
 
 from rewrite.families import REDHAT, Family
 from rewrite.parse import Index, index, parse, text
 from rewrite.values import literal_assignments
+
+if TYPE_CHECKING:
+    from rewrite.scan import LibraryWalk
 
 
 @dataclass
@@ -23,6 +27,8 @@ class Library:
     functions: dict[bytes, Node]
     index: Index
     family: Family = REDHAT
+    # Its functions' walks from scripts' calls, by (body, stream, in a loop): see scan.library_walk.
+    walks: dict[tuple[Node, str, bool], LibraryWalk] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def load(cls, path: str, data: bytes, family: Family = REDHAT, prepared: tuple[Tree, Index] | None = None) -> Library:

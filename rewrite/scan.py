@@ -9,6 +9,7 @@ code of the branch it ends in.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
@@ -20,7 +21,7 @@ from rewrite.library import Library, function_defs
 from rewrite.messages import echo_args, message_pieces, printf_format, redirect_words, render, render_printf
 from rewrite.parse import Index, Span, arguments, command_name, first_error, index, parse, text, unquote, walk
 from rewrite.values import literal_assignments, literal_value
-from rewrite.walk import Context, Walker, node_key
+from rewrite.walk import LIBRARY_CALL, Context, Walker, node_key
 
 
 @dataclass(frozen=True)
@@ -202,41 +203,88 @@ def _scan_entries(path: str, env: dict[bytes, bytes], library: Library | None,
     outputs: list[Output] = []
     lists: list[Span] = []
     errors: list[int] = []
+    enter = _entering(library) if library is not None and library.path != path else None
     for entry, functions, loaded in entries:
-        walker = Walker(path, env, library, functions, loaded, found)
+        walker = Walker(path, env, library, functions, loaded, found, enter)
         statements = [c for c in entry.named_children
                       if entry.type != "case_item" or c not in entry.children_by_field_name("value")]
         for statement in statements:
             walker.visit(statement, Context(path))
         error = first_error(entry)
-        errors += ([error.start_byte] if error is not None else []) + walker.errors
-        judged, judged_lists = _judge_walk(walker)
+        judged, judged_lists, walk_errors = _judge_walk(walker)
+        errors += ([error.start_byte] if error is not None else []) + walk_errors
         outputs += judged
-        lists += judged_lists
+        lists += judged_lists + [o.span for o in judged if o.role == "status" and o.in_loop]
     return Scan(kind, tuple(dict.fromkeys(outputs)), lines,
                 tuple(dict.fromkeys(lists)), min(errors) if errors else None,
                 tuple(Span(e.start_byte, e.end_byte) for e, _, _ in entries))
 
 
-def _judge_walk(walker: Walker) -> tuple[list[Output], list[Span]]:
+class LibraryWalk(NamedTuple):
+    """A library function walked and judged on its own, for every script's call with one stream, in a loop or not."""
+
+    outputs: tuple[Output, ...]
+    lists: tuple[Span, ...]  # its calls that print a state and are followed by another (see _judge_walk)
+    errors: tuple[int, ...]
+    writes: bool  # a command in it writes to stdout
+    prints: bool  # one that is not an external program
+
+
+def library_walk(library: Library | None, body: Node, stream: str, in_loop: bool) -> LibraryWalk:
+    """The walk of the library function BODY, as a script's call with STREAM (in a loop or not) makes
+    it: once per library. Within it, bash runs only the library's functions, and which lines end its
+    branches, print before others or set their codes is decided inside each function body."""
+    assert library is not None, "a library call without a library"
+    key = (body, stream, in_loop)
+    if key not in library.walks:
+        walker = Walker(library.path, library.env, library, {}, True, library.index)
+        walker.active.add(node_key(library.path, body))  # the function itself: a call back into it recurses
+        walker.visit(body, Context(library.path, stream, in_loop))
+        outputs, lists, errors = _judge_walk(walker)
+        stdout = [k for c, _, k in walker.raw if c.stream == "stdout"]
+        library.walks[key] = LibraryWalk(tuple(outputs), tuple(lists), tuple(errors), bool(stdout),
+                                         any(k != "external" for k in stdout))
+    return library.walks[key]
+
+
+def _entering(library: Library) -> Callable[[Node, str, bool], tuple[bool, bool]]:
+    def enter(body: Node, stream: str, in_loop: bool) -> tuple[bool, bool]:
+        walked = library_walk(library, body, stream, in_loop)
+        return walked.writes, walked.prints
+    return enter
+
+
+def _judge_walk(walker: Walker) -> tuple[list[Output], list[Span], list[int]]:
+    """The walk's outputs, judged in walk order (a library call's own in its place), the calls that
+    print a state and are followed by another (or are in a loop), and where the walk met parse errors."""
     flow = Flow(walker)
     up = walker.tree_index
-    stmts = [(ctx, node, kind, statement_of(node, up)) for ctx, node, kind in walker.raw]
+    stmts = [(ctx, node, kind, statement_of(node, up) if kind != LIBRARY_CALL else node)
+             for ctx, node, kind in walker.raw]
     for ctx, _, kind, stmt in stmts:
-        if ctx.stream == "stdout":
+        if ctx.stream == "stdout" and kind != LIBRARY_CALL:
             flow.output_stmts.add(node_key(ctx.path, stmt))
             if kind == "state":
                 flow.state_stmts.add(node_key(ctx.path, stmt))
-    for ctx, node in walker.calls:
+    for ctx, node, _ in walker.calls:
         flow.call_stmts.add(node_key(ctx.path, statement_of(node, up)))
-    outputs = [_output(walker, flow, ctx, node, kind, stmt) for ctx, node, kind, stmt in stmts]
-    lists = []
-    for ctx, node in walker.calls:
+    outputs: list[Output] = []
+    errors = list(walker.errors)
+    for ctx, node, kind, stmt in stmts:
+        if kind == LIBRARY_CALL:
+            walked = library_walk(walker.library, node, ctx.stream, ctx.in_loop)
+            outputs += walked.outputs
+            errors += walked.errors
+        else:
+            outputs.append(_output(walker, flow, ctx, node, kind, stmt))
+    lists: list[Span] = []
+    for ctx, node, entered in walker.calls:
+        if entered is not None:
+            lists += library_walk(walker.library, entered, ctx.stream, ctx.in_loop).lists
         stmt = statement_of(node, up)
         if ctx.stream == "stdout" and (ctx.in_loop or not flow.after(ctx.path, stmt).definite):
             lists.append(Span(stmt.start_byte, stmt.end_byte))
-    lists += [o.span for o in outputs if o.role == "status" and o.in_loop]
-    return outputs, lists
+    return outputs, lists, errors
 
 
 def _output(walker: Walker, flow: Flow, ctx: Context, node: Node, kind: str, stmt: Node) -> Output:

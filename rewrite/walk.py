@@ -44,11 +44,17 @@ class Context:
 
 
 Work = Union[tuple[Node, Context], Callable[[], list["Work"]]]
+# Walks a library function on its own for a call from a script (see scan.library_walk), once per
+# library, function, stream and loop: gets the body, the stream and whether it is in a loop, and
+# answers whether a command in it writes to stdout, and whether one that is not an external program does.
+Enter = Callable[[Node, str, bool], tuple[bool, bool]]
+LIBRARY_CALL = "library"  # a `raw` kind: a call from the script into a library function walked on its own
 
 
 class Walker:
     def __init__(self, path: str, env: dict[bytes, bytes], library: Library | None,
-                 script_functions: dict[bytes, Node], library_visible: bool, parents: Index) -> None:
+                 script_functions: dict[bytes, Node], library_visible: bool, parents: Index,
+                 enter: Enter | None = None) -> None:
         self.path = path
         self.tree_index = parents
         self.family = library.family if library is not None else None
@@ -56,9 +62,12 @@ class Walker:
         self.library = library
         self.functions = script_functions
         self.library_visible = library_visible
-        self.raw: list[tuple[Context, Node, str]] = []  # (context, command node, kind)
+        self.enter = enter
+        # (context, command node, kind); LIBRARY_CALL: (the function's context, its body, LIBRARY_CALL)
+        self.raw: list[tuple[Context, Node, str]] = []
         self.printing: set[tuple[str, int, int, str]] = set()
-        self.calls: list[tuple[Context, Node]] = []  # calls into functions that print
+        # calls into functions that print; the body of a library function walked on its own, else None
+        self.calls: list[tuple[Context, Node, Node | None]] = []
         self.errors: list[int] = []
         self.active: set[tuple[str, int, int, str]] = set()
         self.envs: dict[str, dict[bytes, bytes]] = {path: env}
@@ -151,6 +160,17 @@ class Walker:
 
     def call(self, ctx: Context, node: Node, path: str, body: Node) -> list[Work]:
         """Walk the called function's body, then note the call if it printed to stdout."""
+        inner = Context(path, ctx.stream, ctx.in_loop, ctx.calls + ((ctx.path, node),))
+        if self.enter is not None and path != ctx.path:
+            # From the script into the library: what the library's code prints does not depend on
+            # the script (it never calls the script's functions), so it is walked and judged once.
+            writes, prints = self.enter(body, ctx.stream, ctx.in_loop)
+            self.raw.append((inner, body, LIBRARY_CALL))
+            if writes:
+                self._printing(inner.calls)
+            if prints:
+                self.calls.append((ctx, node, body))
+            return []
         key = node_key(path, body)
         if key in self.active:
             return []  # recursion: bash would loop; one pass shows every output
@@ -160,16 +180,19 @@ class Walker:
         def after() -> list[Work]:
             self.active.discard(key)
             if any(c.stream == "stdout" and k != "external" for c, _, k in self.raw[before:]):
-                self.calls.append((ctx, node))
+                self.calls.append((ctx, node, None))
             return []
 
-        return [(body, Context(path, ctx.stream, ctx.in_loop, ctx.calls + ((ctx.path, node),))), after]
+        return [(body, inner), after]
 
     def record(self, ctx: Context, node: Node, kind: str, statement: Node | None = None) -> None:
         self.raw.append((ctx, node, kind))
-        if ctx.stream != "stdout":
-            return
-        for path, site in ctx.calls + ((ctx.path, statement or node),):
+        if ctx.stream == "stdout":
+            self._printing(ctx.calls + ((ctx.path, statement or node),))
+
+    def _printing(self, sites: tuple[tuple[str, Node], ...]) -> None:
+        """Something printed under each of SITES: they, and every node around them, print."""
+        for path, site in sites:
             self.printing.add(node_key(path, site))
             for above in self.tree_index.ancestors(site):
                 self.printing.add(node_key(path, above))
