@@ -241,9 +241,9 @@ def library_walk(library: Library | None, body: Node, stream: str, in_loop: bool
         walker.active.add(node_key(library.path, body))  # the function itself: a call back into it recurses
         walker.visit(body, Context(library.path, stream, in_loop))
         outputs, lists, errors = _judge_walk(walker)
-        stdout = [k for c, _, k in walker.raw if c.stream == "stdout"]
-        library.walks[key] = LibraryWalk(tuple(outputs), tuple(lists), tuple(errors), bool(stdout),
-                                         any(k != "external" for k in stdout))
+        library.walks[key] = LibraryWalk(tuple(outputs), tuple(lists), tuple(errors),
+                                         any(c.stream == "stdout" for c, _, _ in walker.raw),
+                                         walker.printed_since(0, 0))
     return library.walks[key]
 
 

@@ -175,15 +175,22 @@ class Walker:
         if key in self.active:
             return []  # recursion: bash would loop; one pass shows every output
         self.active.add(key)
-        before = len(self.raw)
+        raw, calls = len(self.raw), len(self.calls)
 
         def after() -> list[Work]:
             self.active.discard(key)
-            if any(c.stream == "stdout" and k != "external" for c, _, k in self.raw[before:]):
+            if self.printed_since(raw, calls):
                 self.calls.append((ctx, node, None))
             return []
 
         return [(body, inner), after]
+
+    def printed_since(self, raw: int, calls: int) -> bool:
+        """Whether a command that is not an external program wrote to stdout after the walk's first
+        RAW records and CALLS calls: itself, or in a library function walked on its own (whose
+        LIBRARY_CALL record says nothing of what it prints: its call is in `calls` when it prints)."""
+        return any(c.stream == "stdout" and k not in ("external", LIBRARY_CALL) for c, _, k in self.raw[raw:]) \
+            or any(entered is not None for _, _, entered in self.calls[calls:])
 
     def record(self, ctx: Context, node: Node, kind: str, statement: Node | None = None) -> None:
         self.raw.append((ctx, node, kind))

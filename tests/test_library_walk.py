@@ -121,3 +121,18 @@ def test_a_parse_error_inside_the_library(monkeypatch: pytest.MonkeyPatch) -> No
         scan = scan_tree(name, parse(SCRIPT % b"status httpd"), library)
         assert scan.error is not None and data[scan.error:].startswith(b'echo "running" )')
         assert_same_as_inline(name, SCRIPT % b"status httpd", library, monkeypatch)
+
+
+@pytest.mark.parametrize("library_body", [b'pidof "$1"', b":"], ids=["external", "silent"])
+def test_a_script_function_calling_a_library_function_that_prints_nothing(
+        library_body: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The script's function prints only what the library function prints: not a state, here. So
+    `echo running` after it is still the status line, and calling it in a loop prints no list."""
+    library = Library.load("/etc/rc.d/init.d/functions", b"pidofproc() {\n  %s\n}\n" % library_body, REDHAT, None)
+    for case in (b"check\n    echo running", b"for i in 1 2; do check; done\n    echo running"):
+        script = (SCRIPT % case).replace(b"case ", b"check() { pidofproc x; }\ncase ", 1)
+        scan = scan_tree("a", parse(script), library)
+        assert [o.role for o in scan.outputs if o.text == b"echo running"] == ["status"]
+        call = script.rfind(b"check")
+        assert (call, call + len(b"check")) not in scan.lists
+        assert_same_as_inline("a", script, library, monkeypatch)
