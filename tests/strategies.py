@@ -246,8 +246,13 @@ def printf_command(draw: Draw) -> bytes:
 
 
 PRINTERS = (b"echo_success", b"echo_failure", b"success", b"failure", b"echo_passed")
+# Library functions that print nothing on stdout (checkpid, __pids_var_run) or only through an
+# external program (__pids_pidof), as a script's own `check` may wrap them: a following echo is
+# still the status line, a loop over them no list. (2004's library has none of them: external.)
+QUIET = (b"checkpid $pid", b"__pids_var_run $prog", b"__pids_pidof $prog", b"check")
 CALLS = (b"rh_status", b"status -p $pidfile $prog", b"status $prog", b"status -p ${pidfile} -l $lockfile $prog",
-         b"status httpd", b"rh_status_q", b"get_pid", b"my_status", b"status_of_proc $DAEMON $NAME", *PRINTERS)
+         b"status httpd", b"rh_status_q", b"get_pid", b"my_status", b"status_of_proc $DAEMON $NAME", *PRINTERS,
+         b"pidofproc $prog", b"pidofproc -p $pidfile $prog", *QUIET)
 EXTERNALS = (b"true", b"pidof $prog", b"pidof -o %PPID $prog", b"rndc status", b"kill -0 $pid", b"sleep 1",
              b"ps -p $pid", b"/usr/bin/$prog --status", b"$RABBITMQCTL status", b"cat /proc/loadavg", b":",
              b"rm -f $lockfile", b"touch /var/lock/subsys/$prog", b"logger -t $prog checked", b"rndc -q status")
@@ -420,7 +425,12 @@ STATUS_CALLS = (b"rh_status", b"status -p $pidfile $prog", b"status $prog", b"st
 
 def status_body(draw: Draw, depth: int, in_function: bool, own: bytes = b"") -> list[Line]:
     """What a status arm or function OWN does: call the library, print one branch, branch, or anything."""
-    kind = pick(draw, "call", "branch", "branches", "call", "branches", "block")
+    kind = pick(draw, "call", "branch", "branches", "call", "branches", "block", "checked", "checked")
+    if kind == "checked":  # a call that prints nothing (or does: `check` may be any function), then a state
+        call = b"check" if one_in(draw, 2) else pick(draw, *QUIET, b"rh_status_q", b"get_pid")
+        if one_in(draw, 3):
+            call = pick(draw, b"for p in $pids; do ", b"while read p; do ") + call + b"; done"
+        return [(depth, call, False), *branch(draw, depth, in_function)]
     if kind == "call":
         call = pick(draw, *(c for c in STATUS_CALLS if c.split()[0] != own))  # recursion only now and then
         after = pick(draw, (), (b"RETVAL=$?",), (b"exit $?",), (b"RETVAL=$?", b"exit $RETVAL"))
@@ -448,7 +458,7 @@ ASSIGNMENTS = (
     b"RETVAL=0", b'NAME="knotd"', b"NAME=myapp", b"DAEMON=/usr/sbin/$NAME", b"base=${0##*/}",
     b"RABBITMQCTL=/usr/sbin/rabbitmqctl", b"pid=", b"PIDFILE=/var/run/knot/knot.pid", b"prog='my app'",
 )
-FUNCTION_NAMES = (b"rh_status", b"status", b"rh_status_q", b"get_pid", b"start", b"my_status")
+FUNCTION_NAMES = (b"rh_status", b"status", b"rh_status_q", b"get_pid", b"start", b"my_status", b"check")
 STATUS_PATTERNS = (b"status)", b"status|monitor)", b'"status")', b"'status')", b"monitor|status)", b"(status)",
                    b"status )", b"status|st)")
 OTHER_PATTERNS = (b"start)", b"stop)", b"restart|reload)", b"condrestart|try-restart)", b"*)")
@@ -460,6 +470,9 @@ def function_def(draw: Draw, name: bytes) -> list[Line]:
     if form == b"oneline":
         return [(0, name + b"() { " + one_line(draw, True) + b"; }", False)]
     status_like = name in (b"status", b"rh_status", b"my_status") and not one_in(draw, 4)
+    if name == b"check" and not one_in(draw, 4):  # a wrapper around a quiet library function
+        call = pick(draw, *QUIET[:-1])
+        return [(0, form % name, False), (1, call, False), (0, b"}", False)]
     body = status_body(draw, 1, True, name) if status_like else block(draw, 1, True, 1)
     return [(0, form % name, False), *body, (0, b"}", False)]
 
