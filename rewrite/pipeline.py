@@ -217,12 +217,13 @@ def _in_order(findings: Sequence[Finding]) -> tuple[Finding, ...]:
 EXIT_CODE_RULES = ("HB060", "HB061", "HB062")
 MAX_PASSES = 3  # plans of one file: the first, then re-plans on the patched bytes until nothing changes
 # Edits that change no other line's verdict, so that a plan made of them only is its own fixed point
-# and needs no second pass: the running line becomes `echo "running"` (HB001, HB002: it still says
-# running and still sets 0), the library's source line names the patched copy (HB030: the same
-# functions run); so do findings marked `settled` (HB010's rewording of words inside a stopped
-# message: the same command, stream and exit code). The property "patching twice equals patching
-# once" checks this.
-SETTLED = frozenset(("HB001", "HB002", "HB030"))
+# and needs no second pass: the library's source line names the patched copy (HB030: the same
+# functions run); so do findings marked `settled`: an echo or printf running line becoming
+# `echo "running"` (HB001, HB002: it still says running and still sets 0; a here-document becoming
+# it is not settled: its exit code is judged for the first time), HB010's rewording of words inside
+# a stopped message (the same command, stream and exit code). The property "patching twice equals
+# patching once" checks this.
+SETTLED = frozenset(("HB030",))
 
 
 def _settle(assessed: FileResult, library: tuple[Library, FileResult] | None, settings: Settings) -> FileResult:

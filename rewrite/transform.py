@@ -128,9 +128,13 @@ def running_line(output: Output, settings: Settings) -> Iterator[Finding]:
         problems.append(("HB003", "running line is read as stopped by " + " and ".join(misread)))
     if output.kind == "printer":
         problems.append(("HB004", "running line is a decorated library printer, not the bare word"))
+    # HB001, HB002 on an echo or printf, whose exit code is judged already (HB060), change no verdict;
+    # a here-document becoming `echo "running"` has its exit code judged for the first time.
+    rewording = output.kind in ("echo", "printf")
     for rule, message in problems:
         yield _finding(rule, output, message + ": print " + settings.word.decode(), RUNNING,
-                       tuple(e._replace(rule=rule) for e in fix))
+                       tuple(e._replace(rule=rule) for e in fix))._replace(
+                           settled=rewording and rule in ("HB001", "HB002"))
 
 
 def _state_word_end(text: bytes) -> int:

@@ -337,6 +337,17 @@ def test_exit_code_edit_rejudges_lines_sharing_it(tmp_path: Path, script: bytes,
     assert (second.state, _edits(second)) == (COMPLIANT, [])
 
 
+def test_a_here_document_made_the_running_line_has_its_exit_code_judged(tmp_path: Path) -> None:
+    """Found by the nightly profile: HB001 makes a here-document saying `is running` past lrmd's
+    window an `echo "running"`, whose exit code (3) HB060 judges only then: the plan was taken as
+    its own fixed point (HB001 alone needs no second pass for an echo), so a second run fixed it."""
+    script = (b'status() {\n\tcat <<EOF\nhttpd (pid %s) is running...\nEOF\n\texit 3\n}\n'
+              b'case "$1" in\n\tstatus)\n\t\tstatus\n\t\t;;\nesac\n' % b" ".join(b"%d" % (30180 - i) for i in range(14)))
+    second = _second_run(tmp_path, script)
+    assert (second.state, _edits(second)) == (COMPLIANT, [])
+    assert second.original == script.replace(b"\tcat <<", b'\techo "running" <<').replace(b"exit 3", b"exit 0")
+
+
 def test_a_fix_that_leaves_a_line_no_edit_can_fix_makes_the_file_need_a_wrapper(tmp_path: Path) -> None:
     """Found by the nightly profile: HB060 makes `exit 0` an `exit 3` for the `not running` line,
     so the here-document after it (`is running`, which no edit rewords) is now on a stopped path.
