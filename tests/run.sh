@@ -37,3 +37,11 @@ python3 -m venv .venv
 .venv/bin/mypy
 .venv/bin/coverage run -m pytest "$@"
 .venv/bin/coverage report
+
+# Again with the oldest dependency versions pyproject.toml accepts (tests/constraints-min.txt):
+# every test but the sandboxed runs (verify, pre-commit), which add no other use of them.
+python3 -m venv .venv-min
+.venv-min/bin/pip install -q --upgrade pip >/dev/null 2>&1 || true
+.venv-min/bin/pip install -q -c tests/constraints-min.txt '.[test]'
+.venv-min/bin/python -m pytest -q -p no:cacheprovider --ignore=tests/test_corpus_verify.py \
+    --ignore=tests/test_precommit.py "$@"
