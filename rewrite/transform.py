@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import replace
 from typing import NamedTuple
 
 from rewrite.contract import (
@@ -161,6 +162,20 @@ def reword(fragment: bytes) -> bytes:
     return fragment
 
 
+def _reworded(output: Output) -> bytes | None:
+    """OUTPUT's rendered message with each literal piece reworded on its own, as the edits do (a
+    piece ends where an expansion glued to it begins: `running$x` is reworded, `runningx` is not);
+    None when a piece is not found as it is written (escapes, blanks between words)."""
+    pieces, at = [], 0
+    for _, value in output.literals:
+        found = output.rendered.find(value, at)
+        if found < 0:
+            return None
+        pieces += [output.rendered[at:found], reword(value)]
+        at = found + len(value)
+    return b"".join(pieces) + output.rendered[at:]
+
+
 def stopped_line(output: Output, settings: Settings) -> Iterator[Finding]:
     """HB010: a stopped path must print neither `running` (any case) nor `OK`."""
     if output.role not in ("status", "trailer") or output.kind in ("external", "state"):
@@ -180,6 +195,13 @@ def stopped_line(output: Output, settings: Settings) -> Iterator[Finding]:
     if not edits or says_running(fixed):
         where = "a here-document prints it" if output.kind == "heredoc" else "the word comes from a variable"
         yield _finding("HB010", output, f"{message}: {where}", STOPPED, wrapper=True)
+        return
+    if output.role == "status" and any(outcome(replace(output, rendered=f)) != STOPPED
+                                       for f in (fixed, _reworded(output)) if f is not None):
+        # the rewording loses what said stopped (`not running$x OK` -> `stopped$x ok`, read as
+        # `ok`): the line says `stopped` instead
+        yield _finding("HB010", output, message + ": print stopped", STOPPED,
+                       _replace_line(output, settings, "HB010", b"stopped"))
         return
     # words inside the message only: the command, its stream and its exit code stay as they are
     yield _finding("HB010", output, message + ": reword to 'stopped'", STOPPED, tuple(edits))._replace(settled=True)

@@ -321,6 +321,16 @@ def test_state_word_glued_to_an_expansion_is_reworded(tmp_path: Path) -> None:
     assert b"running" not in second.original
 
 
+def test_a_rewording_that_loses_the_stopped_words_prints_stopped(tmp_path: Path) -> None:
+    """Found by the nightly profile: `not running$prog ... OK` reads stopped through `not ... OK`;
+    reworded, `stopped$prog ... ok` no longer did (`stoppedprog` is no word; `ok` reads running),
+    and a second run made it a running line. The line now says `stopped`, in one run."""
+    script = b'case "$1" in\nstatus)\n\tRETVAL=$? || echo " is not running$prog" "OK"\n\t;;\nesac\n'
+    second = _second_run(tmp_path, script)
+    assert (second.state, _edits(second)) == (COMPLIANT, [])
+    assert second.original == script.replace(b'echo " is not running$prog" "OK"', b'echo "stopped"')
+
+
 @pytest.mark.parametrize(("script", "library"), [
     pytest.param(b"case $1 in\nstatus) if test; then echo stopped; else echo running; fi; exit 0;;\nesac\n", None,
                  id="if/else before one exit: the stopped branch gets its own exit 3"),
