@@ -1,7 +1,10 @@
 """Hypothesis strategies: init-script-like programs as bytes, generated from a small bash grammar.
 
-`init_scripts()` draws a `Case`: the script's bytes, its file name, and which Red Hat `functions`
-library to write beside it (only when the script sources one). Programs are built from the shapes
+`init_scripts()` draws a `Case`: the script's bytes, its file name, and which library to write
+beside it (only when the script sources one): a Red Hat `functions` of one era, Debian's
+`init-functions` or SUSE's `rc.status`, from the corpus. Calls of every family's functions
+(`status`, `status_of_proc`, `log_*_msg`, `checkproc` + `rc_status -v`) appear in every script:
+one of another family's runs as an external program, as it would. Programs are built from the shapes
 SysV scripts use: assignments, a sourced library (directly, through a variable, behind `[ -f X ] &&`),
 `status()`/`rh_status()` functions defined before or after it, a top-level `case "$1" in` with a
 status arm (`status)`, `status|monitor)`, `"status")`, ...), `if`/`elif`/`else`, nested `case`,
@@ -27,7 +30,15 @@ from typing import Any, Callable, TypeVar
 from hypothesis import strategies as st
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus" / "input"
-LIBRARIES = {era: (CORPUS / era / "functions").read_bytes() for era in ("redhat-2004", "redhat-2007", "redhat-2010")}
+# Each library a generated script may source: its corpus file, whose name is the family's.
+LIBRARY_FILES = {"redhat-2004": "redhat-2004/functions", "redhat-2007": "redhat-2007/functions",
+                 "redhat-2010": "redhat-2010/functions", "debian": "debian/init-functions", "suse": "suse/rc.status"}
+LIBRARIES = {key: (CORPUS / file).read_bytes() for key, file in LIBRARY_FILES.items()}
+
+
+def library_name(key: str) -> str:
+    """The file name library KEY is written under beside a script: `functions`, `init-functions`, `rc.status`."""
+    return LIBRARY_FILES[key].rsplit("/", 1)[1]
 
 Draw = Callable[[st.SearchStrategy[Any]], Any]
 T = TypeVar("T")
@@ -39,7 +50,7 @@ class Case:
 
     script: bytes
     name: str = "httpd"
-    library: str | None = None  # a key of LIBRARIES
+    library: str | None = None  # a key of LIBRARIES, written as library_name(key)
 
 
 @lru_cache(maxsize=None)
@@ -246,13 +257,15 @@ def printf_command(draw: Draw) -> bytes:
 
 
 PRINTERS = (b"echo_success", b"echo_failure", b"success", b"failure", b"echo_passed")
+LSB_PRINTERS = (b"log_success_msg", b"log_failure_msg", b"log_warning_msg", b"log_daemon_msg", b"log_action_msg")
 # Library functions that print nothing on stdout (checkpid, __pids_var_run) or only through an
 # external program (__pids_pidof), as a script's own `check` may wrap them: a following echo is
 # still the status line, a loop over them no list. (2004's library has none of them: external.)
 QUIET = (b"checkpid $pid", b"__pids_var_run $prog", b"__pids_pidof $prog", b"check")
 CALLS = (b"rh_status", b"status -p $pidfile $prog", b"status $prog", b"status -p ${pidfile} -l $lockfile $prog",
          b"status httpd", b"rh_status_q", b"get_pid", b"my_status", b"status_of_proc $DAEMON $NAME", *PRINTERS,
-         b"pidofproc $prog", b"pidofproc -p $pidfile $prog", *QUIET)
+         b"pidofproc $prog", b"pidofproc -p $pidfile $prog", *QUIET, b"log_end_msg $?", b"rc_status -v",
+         b"checkproc $DAEMON", b"/sbin/checkproc -p $PIDFILE $DAEMON", b"rc_reset", b"rc_exit")
 EXTERNALS = (b"true", b"pidof $prog", b"pidof -o %PPID $prog", b"rndc status", b"kill -0 $pid", b"sleep 1",
              b"ps -p $pid", b"/usr/bin/$prog --status", b"$RABBITMQCTL status", b"cat /proc/loadavg", b":",
              b"rm -f $lockfile", b"touch /var/lock/subsys/$prog", b"logger -t $prog checked", b"rndc -q status")
@@ -350,12 +363,15 @@ def block(draw: Draw, depth: int, in_function: bool, nest: int) -> list[Line]:
 
 
 def output(draw: Draw) -> bytes:
-    """One command that prints a state line: echo, printf, or a library printer."""
-    kind = pick(draw, "echo", "echo", "printf", "echo", "printer")
+    """One command that prints a state line: echo, printf, or a library printer (Red Hat's, or an
+    LSB `log_*_msg` whose arguments are the message)."""
+    kind = pick(draw, "echo", "echo", "printf", "echo", "printer", "lsb")
     if kind == "echo":
         return echo_command(draw)
     if kind == "printf":
         return printf_command(draw)
+    if kind == "lsb":
+        return redirected(draw, [pick(draw, *LSB_PRINTERS), *(message_word(draw) for _ in range(integer(draw, 1, 2)))])
     return redirected(draw, [pick(draw, *PRINTERS)])
 
 
@@ -420,12 +436,19 @@ def statement(draw: Draw, kind: str, depth: int, in_function: bool, nest: int) -
 
 
 STATUS_CALLS = (b"rh_status", b"status -p $pidfile $prog", b"status $prog", b"status", b"my_status",
-                b"status -p ${pidfile} -l $lockfile $prog", b"get_pid")
+                b"status -p ${pidfile} -l $lockfile $prog", b"get_pid", b'status_of_proc "$DAEMON" "$NAME"',
+                b"status_of_proc -p $PIDFILE $DAEMON $NAME", b'status_of_proc "$DAEMON" "$NAME" && exit 0 || exit $?')
+SUSE_CHECKS = (b"checkproc $DAEMON", b"/sbin/checkproc -p $PIDFILE $DAEMON", b"checkproc -k $DAEMON",
+               b"pidofproc $DAEMON >/dev/null")
+SUSE_ENDS = (b"rc_status -v", b"rc_status -v3", b"rc_status -v; rc_exit", b"rc_status")
 
 
 def status_body(draw: Draw, depth: int, in_function: bool, own: bytes = b"") -> list[Line]:
     """What a status arm or function OWN does: call the library, print one branch, branch, or anything."""
-    kind = pick(draw, "call", "branch", "branches", "call", "branches", "block", "checked", "checked")
+    kind = pick(draw, "call", "branch", "branches", "call", "branches", "block", "checked", "checked", "suse")
+    if kind == "suse":  # SUSE: a banner with no newline, the check, then rc_status prints the state
+        banner = [(depth, b"echo -n " + message_word(draw), False)] if not one_in(draw, 4) else []
+        return [*banner, (depth, pick(draw, *SUSE_CHECKS), False), (depth, pick(draw, *SUSE_ENDS), False)]
     if kind == "checked":  # a call that prints nothing (or does: `check` may be any function), then a state
         call = b"check" if one_in(draw, 2) else pick(draw, *QUIET, b"rh_status_q", b"get_pid")
         if one_in(draw, 3):
@@ -444,7 +467,7 @@ def status_body(draw: Draw, depth: int, in_function: bool, own: bytes = b"") -> 
 
 # ---------------------------------------------------------------- the program
 
-SOURCE_LINES = (
+SOURCE_LINES = (  # Red Hat's; Debian's and SUSE's below
     b". /etc/rc.d/init.d/functions",
     b". /etc/init.d/functions",
     b"source /etc/rc.d/init.d/functions",
@@ -453,10 +476,15 @@ SOURCE_LINES = (
     b"[ -f /etc/rc.d/init.d/functions ] && . /etc/rc.d/init.d/functions",
     b"[ -r $INITD/functions ] && . $INITD/functions",
 )
+FAMILY_SOURCE_LINES = {
+    "debian": (b". /lib/lsb/init-functions", b"[ -r /lib/lsb/init-functions ] && . /lib/lsb/init-functions"),
+    "suse": (b". /etc/rc.status", b"test -r /etc/rc.status && . /etc/rc.status"),
+}
 ASSIGNMENTS = (
     b"prog=httpd", b"pidfile=${PIDFILE-/var/run/x.pid}", b"prog=knotd", b"lockfile=${LOCKFILE-/var/lock/subsys/x}",
     b"RETVAL=0", b'NAME="knotd"', b"NAME=myapp", b"DAEMON=/usr/sbin/$NAME", b"base=${0##*/}",
     b"RABBITMQCTL=/usr/sbin/rabbitmqctl", b"pid=", b"PIDFILE=/var/run/knot/knot.pid", b"prog='my app'",
+    b'DESC="Knot DNS server"', b"rc_reset",
 )
 FUNCTION_NAMES = (b"rh_status", b"status", b"rh_status_q", b"get_pid", b"start", b"my_status", b"check")
 STATUS_PATTERNS = (b"status)", b"status|monitor)", b'"status")', b"'status')", b"monitor|status)", b"(status)",
@@ -500,15 +528,16 @@ def case_statement(draw: Draw, depth: int) -> list[Line]:
     return lines + [(depth, b"esac", False)]
 
 
-def program(draw: Draw) -> tuple[list[Line], bool]:
-    """(lines, does it source the library?)"""
+def program(draw: Draw) -> tuple[list[Line], str | None]:
+    """(lines, the key of the library it sources, if any)"""
     lines: list[Line] = []
     if not one_in(draw, 5):
         lines.append((0, pick(draw, *SHEBANGS), True))
     lines += [(0, c, False) for c in some(draw, COMMENTS, 0, 3)]
     assignments = list(dict.fromkeys(some(draw, ASSIGNMENTS, 0, 4)))
     sources = bool(pick(draw, True, False))
-    source_line = pick(draw, *SOURCE_LINES)
+    library = pick(draw, "redhat-2010", "redhat-2004", "redhat-2007", "debian", "suse") if sources else None
+    source_line = pick(draw, *FAMILY_SOURCE_LINES.get(library or "", SOURCE_LINES))
     if b"INITD" in source_line:
         assignments.insert(0, b"INITD=/etc/rc.d/init.d")
     lines += [(0, a, False) for a in assignments]
@@ -529,7 +558,7 @@ def program(draw: Draw) -> tuple[list[Line], bool]:
                 lines += function_def(draw, name)
     lines += main
     ending: tuple[bytes, ...] = pick(draw, (), (b"exit $RETVAL",), (b"exit $?",), (b"", b"exit 0"))
-    return lines + [(0, e, False) for e in ending], sources
+    return lines + [(0, e, False) for e in ending], library
 
 
 def render(draw: Draw, lines: list[Line]) -> bytes:
@@ -568,7 +597,7 @@ def mutate(draw: Draw, data: bytes) -> bytes:
 @st.composite
 def init_scripts(draw: Draw) -> Case:
     """An init-script-like program as bytes, its file name, and the library it sources (if any)."""
-    lines, sources = program(draw)
+    lines, library = program(draw)
     data = render(draw, lines)
     if one_in(draw, 6):
         data = data.replace(b"\n", b"\r\n")
@@ -578,5 +607,4 @@ def init_scripts(draw: Draw) -> Case:
         for _ in range(integer(draw, 1, 3)):
             data = mutate(draw, data)
     name = pick(draw, "httpd", "knotd", "my-app", "svc.sh", "named")
-    library = pick(draw, *sorted(LIBRARIES)) if sources else None
     return Case(data, name, library)

@@ -15,10 +15,11 @@ from rewrite.families import BY_LIBRARY, REDHAT
 from rewrite.library import Library
 from rewrite.parse import parse
 from rewrite.scan import Scan, scan_tree
-from strategies import LIBRARIES, Case, init_scripts
+from strategies import LIBRARIES, Case, init_scripts, library_name
 
-# One Library per era for the whole module, as one worker keeps it for a run: walks accumulate.
-ERAS = {era: Library.load(f"/etc/rc.d/init.d/functions-{era}", data, REDHAT, None) for era, data in LIBRARIES.items()}
+# One Library per generated one for the whole module, as one worker keeps it for a run: walks accumulate.
+ERAS = {key: Library.load(f"/libraries/{key}/{library_name(key)}", data, BY_LIBRARY[library_name(key).encode()], None)
+        for key, data in LIBRARIES.items()}
 
 
 def inline(path: str, data: bytes, library: Library | None, monkeypatch: pytest.MonkeyPatch) -> Scan:

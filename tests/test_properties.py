@@ -46,7 +46,7 @@ from rewrite.pipeline import (
     COMPLIANT, ERROR, NEEDS_WRAPPER, PATCHABLE, STATES, UNPARSEABLE, FileResult, Libraries, exit_code, process,
 )
 from rewrite.transform import Settings
-from strategies import LIBRARIES, Case, init_scripts
+from strategies import LIBRARIES, Case, init_scripts, library_name
 
 _BASE = settings(deadline=None, print_blob=True, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.register_profile("ci", _BASE, max_examples=500, derandomize=True, database=None)
@@ -57,7 +57,7 @@ SETTINGS = Settings()
 
 
 class Workspace:
-    """One directory per library era (plus one with none), each holding its `functions` once.
+    """One directory per library (plus one with none), each holding it once under its family's name.
 
     A generated script is written into the directory of the library it sources, under its own
     name, replacing the previous example's. One `Libraries` serves every example, as in a CLI run
@@ -66,9 +66,9 @@ class Workspace:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        for era, data in LIBRARIES.items():
-            (root / era).mkdir()
-            (root / era / "functions").write_bytes(data)
+        for key, data in LIBRARIES.items():
+            (root / key).mkdir()
+            (root / key / library_name(key)).write_bytes(data)
         (root / "none").mkdir()
         self.libraries = Libraries(settings=SETTINGS)
         self.again_libraries = Libraries(settings=SETTINGS)
@@ -97,12 +97,13 @@ class Workspace:
         else:
             key, library = case.library, LIBRARIES[case.library]
         path = self.root / "again" / key
+        name = library_name(case.library) if case.library is not None else ""
         if not path.exists():
             path.mkdir(parents=True)
             if library is not None:
-                (path / "functions").write_bytes(library)
+                (path / name).write_bytes(library)
         if library is not None:
-            assert (path / "functions").read_bytes() == library  # one patched library per era
+            assert (path / name).read_bytes() == library  # one patched copy per library
         return path
 
     def scratch(self, name: str) -> Path:
@@ -244,7 +245,8 @@ def test_patching_twice_equals_patching_once(ws: Workspace, case: Case) -> None:
         return
     assert written.read_bytes() == first.patched
     # A script's copy sources the patched library when rewired, else still the original one.
-    library = dest / "functions"
+    sourced = library_name(case.library) if case.library is not None else "functions"
+    library = dest / (first.name if first.kind == "library" else sourced)
     assert library.exists() == (first.rewired or first.kind == "library")
     again = ws.again(first, library if first.rewired else None, case)
     shutil.copyfile(written, again / first.name)
@@ -300,15 +302,15 @@ def _second_run(tmp_path: Path, script: bytes, library: str | None = None) -> Fi
     once.mkdir()
     twice.mkdir()
     if library is not None:
-        (once / "functions").write_bytes(LIBRARIES[library])
+        (once / library_name(library)).write_bytes(LIBRARIES[library])
     (once / "svc").write_bytes(script)
     libraries = Libraries(settings=SETTINGS)
     first = process(str(once / "svc"), SETTINGS, libraries)
     if first.state != PATCHABLE or first.patched is None:  # not an assertion: an xfail must not hide this
         raise RuntimeError(f"the reproducer is no longer patched: {first.state} ({first.reason})")
     if library is not None:
-        copy = libraries.results()[str(once / "functions")].patched if first.rewired else LIBRARIES[library]
-        (twice / "functions").write_bytes(copy or b"")
+        copy = libraries.results()[str(once / library_name(library))].patched if first.rewired else LIBRARIES[library]
+        (twice / library_name(library)).write_bytes(copy or b"")
     (twice / "svc").write_bytes(first.patched)
     return process(str(twice / "svc"), SETTINGS, Libraries(settings=SETTINGS))
 
