@@ -37,7 +37,10 @@ esac
 """
 ARMS = {
     "start": "running && exit 0; $DAEMON",
-    "stop": "running && kill $(cat $PIDFILE); rm -f $PIDFILE; exit 0",
+    # as killproc does, stop waits (2 s at most) for the daemon to end: restart's start would find it
+    # still running on a busy machine, and the fake, as a real daemon, would refuse to start again
+    "stop": "running && { pid=$(cat $PIDFILE); kill $pid; for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20;"
+            " do kill -0 $pid 2>/dev/null || break; sleep 0.1; done; }; rm -f $PIDFILE; exit 0",
     "status": 'if running; then echo "{name} is running"; exit 0; fi\n'
               '    [ -f $PIDFILE ] && {{ echo "{name} is dead"; exit 1; }}; echo "{name} is stopped"; exit 3',
     "other": 'echo "usage: {name} start|stop|status|restart"; exit 2',
