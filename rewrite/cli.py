@@ -410,6 +410,9 @@ def _finish(ctx: click.Context, run: Run, written: bool, line: bool = True) -> N
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: returns the exit code (click's standalone mode would drop it)."""
+    for stream in (sys.stdout, sys.stderr):  # a file name is bytes: one that is not UTF-8 is printed
+        if isinstance(stream, io.TextIOWrapper):  # as it is, as GNU tools do (strict under a UTF-8 locale)
+            stream.reconfigure(errors="surrogateescape")
     try:
         code = cli.main(args=list(argv) if argv is not None else None, prog_name="ha-rewrite",
                         standalone_mode=False)

@@ -145,7 +145,7 @@ def _process(path: str, settings: Settings, libraries: Libraries) -> FileResult:
     tree = parse(source.data)
     prepared = prepare(tree)
     family = prepared.family
-    as_library = BY_LIBRARY.get(os.path.basename(path).encode())
+    as_library = BY_LIBRARY.get(os.fsencode(os.path.basename(path)))  # a name may be any bytes
     if family is None and as_library is not None and settings == libraries.settings:
         return libraries.get(path, as_library, (source, tree, prepared))[1]  # judged once, as input and library
     library_path = libraries.path_for(path, family) if family is not None else None

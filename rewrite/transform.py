@@ -5,6 +5,7 @@ the edit that fixes it (or none, when the file needs a wrapper instead).
 """
 from __future__ import annotations
 
+import os
 import re
 import shlex
 from collections.abc import Iterable, Iterator, Mapping
@@ -354,8 +355,8 @@ def rewire(scan: Scan, settings: Settings, library_path: str, library_name: str,
            library_message: str) -> list[Finding]:
     """HB030: a script whose status comes from a library that breaks the contract sources the copy."""
     target = settings.deploy_dir.rstrip("/") + "/" + library_name
-    new = shlex.quote(target).encode()
+    new = os.fsencode(shlex.quote(target))
     return [Finding("HB030", line.span.start, line.span.end,
                     f"status comes from {library_path}, which {library_message}: source the patched copy {target}",
                     UNKNOWN, None, line.value, (Edit(line.span.start, line.span.end, new, "HB030"),))
-            for line in scan.source_lines if line.value != target.encode() and line.family.library == library_name]
+            for line in scan.source_lines if line.value != os.fsencode(target) and line.family.library == library_name]

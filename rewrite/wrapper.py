@@ -69,7 +69,7 @@ def render_wrapper(original: str, reason: str, word: bytes, lsb: bool = False, s
     pidfile = (declared_pidfile(root, original) if root is not None else None) or ""
     return template.render(original=original, original_quoted=shlex.quote(original), reason=reason,
                            word=word.decode(), version=__version__, actions=actions or (), codes=lsb and codes,
-                           pidfile_quoted=shlex.quote(pidfile) if pidfile else "").encode()
+                           pidfile_quoted=shlex.quote(pidfile) if pidfile else "").encode("utf-8", "surrogateescape")
 
 
 _LITERAL = re.compile(rb"[A-Za-z0-9][A-Za-z0-9_.-]*")

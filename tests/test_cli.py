@@ -5,6 +5,7 @@ import hashlib
 import io
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -100,6 +101,29 @@ def test_deploy_dir_is_the_path_written_into_the_script(tmp_path):
     assert b"\n. '/srv/ha rsc/functions'\n" in (dest / "httpd").read_bytes()
     assert sorted(p.name for p in dest.iterdir()) == [".ha-rewrite.json", "functions", "functions.diff", "httpd",
                                                       "httpd.diff"]
+
+
+def test_file_names_and_deploy_dir_that_are_not_utf8(tmp_path, capsysbinary):
+    """Names are bytes on Linux (Latin-1 ones in old fleets): each is written, sourced and wrapped as
+    it is (an internal error before, for every such file); the report prints the name's bytes."""
+    src, dest = tmp_path / b"in\xe9".decode("utf-8", "surrogateescape"), tmp_path / "dest"
+    src.mkdir()
+    for name in ("functions", "httpd", "nfs"):  # nfs prints a list: a wrapper
+        shutil.copy(RH2010 / name, src / os.fsdecode(name.encode() + b"\xe9" if name != "functions" else b"functions"))
+    deploy = os.fsdecode(b"/srv/r\xe9sources")
+    assert main(["patch", "--dest", str(dest), "--deploy-dir", deploy, str(src)]) == 1
+    names = sorted(os.fsencode(p.name) for p in dest.iterdir())
+    assert names == [b".ha-rewrite.json", b"functions", b"functions.diff", b"httpd\xe9", b"httpd\xe9.diff",
+                     b"nfs\xe9", b"nfs\xe9.diff"]
+    assert b"\n. '/srv/r\xe9sources/functions'\n" in (dest / os.fsdecode(b"httpd\xe9")).read_bytes()
+    wrapper = (dest / os.fsdecode(b"nfs\xe9")).read_bytes()  # it runs the original where it is
+    assert b"\noriginal=" + os.fsencode(shlex.quote(str(src / os.fsdecode(b"nfs\xe9")))) + b"\n" in wrapper
+    capsysbinary.readouterr()
+    assert main(["scan", str(src)]) == 1
+    out, err = capsysbinary.readouterr()
+    assert out.startswith(os.fsencode(src) + b"/functions:") and b"\n" + os.fsencode(src) + b"/httpd\xe9:26:3: HB030" in out
+    assert out.endswith(b"3 files: 2 patchable, 1 needs-wrapper\n")
+    assert err == os.fsencode(src) + b"/nfs\xe9: needs-wrapper: status prints a list of states, not one: needs a wrapper\n"
 
 
 def test_word_ok(tmp_path):
