@@ -2,7 +2,8 @@
 
 `init_scripts()` draws a `Case`: the script's bytes, its file name, and which library to write
 beside it (only when the script sources one): a Red Hat `functions` of one era, Debian's
-`init-functions` or SUSE's `rc.status`, from the corpus. Calls of every family's functions
+`init-functions` or SUSE's `rc.status`, from the corpus, or a `functions` drawn too (a `status()`
+of any shape a script's status code takes, and some of the helpers it may call). Calls of every family's functions
 (`status`, `status_of_proc`, `log_*_msg`, `checkproc` + `rc_status -v`) appear in every script:
 one of another family's runs as an external program, as it would. Programs are built from the shapes
 SysV scripts use: assignments, a sourced library (directly, through a variable, behind `[ -f X ] &&`),
@@ -21,6 +22,7 @@ shrinking goes there.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -36,9 +38,12 @@ LIBRARY_FILES = {"redhat-2004": "redhat-2004/functions", "redhat-2007": "redhat-
 LIBRARIES = {key: (CORPUS / file).read_bytes() for key, file in LIBRARY_FILES.items()}
 
 
+GENERATED = "generated"  # Case.library of a drawn library: its bytes are Case.generated
+
+
 def library_name(key: str) -> str:
     """The file name library KEY is written under beside a script: `functions`, `init-functions`, `rc.status`."""
-    return LIBRARY_FILES[key].rsplit("/", 1)[1]
+    return "functions" if key == GENERATED else LIBRARY_FILES[key].rsplit("/", 1)[1]
 
 Draw = Callable[[st.SearchStrategy[Any]], Any]
 T = TypeVar("T")
@@ -50,7 +55,17 @@ class Case:
 
     script: bytes
     name: str = "httpd"
-    library: str | None = None  # a key of LIBRARIES, written as library_name(key)
+    library: str | None = None  # a key of LIBRARIES, or GENERATED; written as library_name(key)
+    generated: bytes | None = None  # the drawn library's bytes, when library is GENERATED
+
+    def library_bytes(self) -> bytes | None:
+        return self.generated if self.library == GENERATED else LIBRARIES[self.library] if self.library else None
+
+    def library_key(self) -> str | None:
+        """One name per distinct library: the LIBRARIES key, or one per drawn library's bytes."""
+        if self.library == GENERATED and self.generated is not None:
+            return "generated-" + hashlib.sha256(self.generated).hexdigest()[:16]
+        return self.library
 
 
 @lru_cache(maxsize=None)
@@ -528,6 +543,20 @@ def case_statement(draw: Draw, depth: int) -> list[Line]:
     return lines + [(depth, b"esac", False)]
 
 
+LIBRARY_HELPERS = (b"checkpid", b"__pids_var_run", b"pidofproc", b"echo_success", b"echo_failure", b"success")
+
+
+def library_lines(draw: Draw) -> list[Line]:
+    """A Red Hat-like `functions`: `status()`, shaped as a script's status code is, and some of the
+    helpers it may call, before or after it (library code calls no function of the script's)."""
+    names = list(dict.fromkeys(some(draw, LIBRARY_HELPERS, 0, 3)))
+    names.insert(integer(draw, 0, len(names)), b"status")
+    lines: list[Line] = [(0, c, False) for c in some(draw, COMMENTS, 0, 1)]
+    for name in names:
+        lines += function_def(draw, name)
+    return lines
+
+
 def program(draw: Draw) -> tuple[list[Line], str | None]:
     """(lines, the key of the library it sources, if any)"""
     lines: list[Line] = []
@@ -536,7 +565,7 @@ def program(draw: Draw) -> tuple[list[Line], str | None]:
     lines += [(0, c, False) for c in some(draw, COMMENTS, 0, 3)]
     assignments = list(dict.fromkeys(some(draw, ASSIGNMENTS, 0, 4)))
     sources = bool(pick(draw, True, False))
-    library = pick(draw, "redhat-2010", "redhat-2004", "redhat-2007", "debian", "suse") if sources else None
+    library = pick(draw, "redhat-2010", "redhat-2004", "redhat-2007", "debian", "suse", GENERATED) if sources else None
     source_line = pick(draw, *FAMILY_SOURCE_LINES.get(library or "", SOURCE_LINES))
     if b"INITD" in source_line:
         assignments.insert(0, b"INITD=/etc/rc.d/init.d")
@@ -607,4 +636,5 @@ def init_scripts(draw: Draw) -> Case:
         for _ in range(integer(draw, 1, 3)):
             data = mutate(draw, data)
     name = pick(draw, "httpd", "knotd", "my-app", "svc.sh", "named")
-    return Case(data, name, library)
+    generated = render(draw, library_lines(draw)) if library == GENERATED else None
+    return Case(data, name, library, generated)

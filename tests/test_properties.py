@@ -47,7 +47,7 @@ from rewrite.pipeline import (
     COMPLIANT, ERROR, NEEDS_WRAPPER, PATCHABLE, STATES, UNPARSEABLE, FileResult, Libraries, exit_code, process,
 )
 from rewrite.transform import Settings
-from strategies import LIBRARIES, Case, init_scripts, library_name
+from strategies import GENERATED, LIBRARIES, Case, init_scripts, library_name
 
 _BASE = settings(deadline=None, print_blob=True, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.register_profile("ci", _BASE, max_examples=500, derandomize=True, database=None)
@@ -75,7 +75,11 @@ class Workspace:
         self.again_libraries = Libraries(settings=SETTINGS)
 
     def place(self, case: Case) -> Path:
-        path = self.root / (case.library or "none") / case.name
+        directory = self.root / (case.library_key() or "none")
+        if case.library == GENERATED and not directory.exists():  # one directory per drawn library
+            directory.mkdir()
+            (directory / "functions").write_bytes(case.library_bytes() or b"")
+        path = directory / case.name
         path.write_bytes(case.script)
         return path
 
@@ -94,9 +98,9 @@ class Workspace:
         elif case.library is None:
             key, library = "none", None
         elif patched_library is not None:
-            key, library = case.library + "-patched", patched_library.read_bytes()
+            key, library = f"{case.library_key()}-patched", patched_library.read_bytes()
         else:
-            key, library = case.library, LIBRARIES[case.library]
+            key, library = case.library_key() or "", case.library_bytes()
         path = self.root / "again" / key
         name = library_name(case.library) if case.library is not None else ""
         if not path.exists():
