@@ -3,16 +3,17 @@
 `init_scripts()` draws a `Case`: the script's bytes, its file name, and which library to write
 beside it (only when the script sources one): a Red Hat `functions` of one era, Debian's
 `init-functions` or SUSE's `rc.status`, from the corpus, or a `functions` drawn too (a `status()`
-of any shape a script's status code takes, and some of the helpers it may call). Calls of every family's functions
-(`status`, `status_of_proc`, `log_*_msg`, `checkproc` + `rc_status -v`) appear in every script:
-one of another family's runs as an external program, as it would. Programs are built from the shapes
-SysV scripts use: assignments, a sourced library (directly, through a variable, behind `[ -f X ] &&`),
-`status()`/`rh_status()` functions defined before or after it, a top-level `case "$1" in` with a
-status arm (`status)`, `status|monitor)`, `"status")`, ...), `if`/`elif`/`else`, nested `case`,
-`&&`/`||` lists, loops, echo/printf in every quoting form (plain, "double", 'single', $"translated",
-concatenations), here-docs (`<<`, `<<-`, quoted delimiters), redirections before, between and after
-words, exit and return codes, comments and odd whitespace. Then whole-file transforms: CRLF line
-endings, no final newline, and a few raw-byte mutations. Latin-1 bytes come in comments and messages.
+of any shape a script's status code takes, and some of the helpers it may call). Calls of every
+family's functions (`status`, `status_of_proc`, `log_*_msg`, `checkproc` + `rc_status -v`) appear
+in every script: one of another family's runs as an external program, as it would. Programs are
+built from the shapes SysV scripts use: assignments, a sourced library (directly, through a
+variable, behind `[ -f X ] &&`), `status()`/`rh_status()` functions defined before or after it, a
+top-level `case "$1" in` with a status arm (`status)`, `status|monitor)`, `"status")`, ...),
+`if`/`elif`/`else`, nested `case`, `&&`/`||` lists, loops, echo/printf in every quoting form
+(plain, "double", 'single', $"translated", concatenations), here-docs (`<<`, `<<-`, quoted
+delimiters), redirections before, between and after words, exit and return codes, comments and odd
+whitespace. Then whole-file transforms: CRLF line endings, no final newline, and a few raw-byte
+mutations. Latin-1 bytes come in comments and messages.
 
 Most programs pass `bash -n`; transforms and mutations break some on purpose. The generators are
 plain functions taking `draw` (one composite at the top), and related choices share one draw:
@@ -548,7 +549,8 @@ LIBRARY_HELPERS = (b"checkpid", b"__pids_var_run", b"pidofproc", b"echo_success"
 
 def library_lines(draw: Draw) -> list[Line]:
     """A Red Hat-like `functions`: `status()`, shaped as a script's status code is, and some of the
-    helpers it may call, before or after it (library code calls no function of the script's)."""
+    helpers it may call, before or after it. (A name it calls that only the script defines is an
+    external program to the scan: library code is walked as calling none of the script's functions.)"""
     names = list(dict.fromkeys(some(draw, LIBRARY_HELPERS, 0, 3)))
     names.insert(integer(draw, 0, len(names)), b"status")
     lines: list[Line] = [(0, c, False) for c in some(draw, COMMENTS, 0, 1)]
