@@ -17,7 +17,8 @@ from rewrite.parse import parse
 from rewrite.scan import Scan, scan_tree
 from strategies import GENERATED, LIBRARIES, Case, init_scripts, library_name
 
-# One Library per generated one for the whole module, as one worker keeps it for a run: walks accumulate.
+# One Library per library a generated script sources, for the whole module, as one worker keeps
+# it for a run: walks accumulate.
 ERAS = {key: Library.load(f"/libraries/{key}/{library_name(key)}", data, BY_LIBRARY[library_name(key).encode()], None)
         for key, data in LIBRARIES.items()}
 

@@ -1,7 +1,8 @@
 """Property tests (Hypothesis) on generated init scripts: the pipeline's invariants, whatever it is fed.
 
 For every script `strategies.init_scripts()` draws (written to disk, with the library it sources
-beside it: a Red Hat `functions`, Debian's `init-functions` or SUSE's `rc.status`), `process()`:
+beside it: a Red Hat `functions`, Debian's `init-functions`, SUSE's `rc.status`, or a drawn
+`functions`), `process()`:
 
 1. lets no exception escape (not even as an "internal error" result), and ends in one of the
    closed set of states, with an output exactly when it patched or wrapped the script;
