@@ -2,18 +2,18 @@
 
 `init_scripts()` draws a `Case`: the script's bytes, its file name, and which library to write
 beside it (only when the script sources one): a Red Hat `functions` of one era, Debian's
-`init-functions` or SUSE's `rc.status`, from the corpus, or a `functions` drawn too (a `status()`
-of any shape a script's status code takes, and some of the helpers it may call). Calls of every
-family's functions (`status`, `status_of_proc`, `log_*_msg`, `checkproc` + `rc_status -v`) appear
-in every script: one of another family's runs as an external program, as it would. Programs are
-built from the shapes SysV scripts use: assignments, a sourced library (directly, through a
-variable, behind `[ -f X ] &&`), `status()`/`rh_status()` functions defined before or after it, a
-top-level `case "$1" in` with a status arm (`status)`, `status|monitor)`, `"status")`, ...),
-`if`/`elif`/`else`, nested `case`, `&&`/`||` lists, loops, echo/printf in every quoting form
-(plain, "double", 'single', $"translated", concatenations), here-docs (`<<`, `<<-`, quoted
-delimiters), redirections before, between and after words, exit and return codes, comments and odd
-whitespace. Then whole-file transforms: CRLF line endings, no final newline, and a few raw-byte
-mutations. Latin-1 bytes come in comments and messages.
+`init-functions` or SUSE's `rc.status`, from the corpus, or a `functions` or `init-functions` drawn
+too (a `status()` or `status_of_proc()` of any shape a script's status code takes, and some of the
+helpers it may call). Calls of every family's functions (`status`, `status_of_proc`, `log_*_msg`,
+`checkproc` + `rc_status -v`) appear in every script: one of another family's runs as an external
+program, as it would. Programs are built from the shapes SysV scripts use: assignments, a sourced
+library (directly, through a variable, behind `[ -f X ] &&`), `status()`/`rh_status()` functions
+defined before or after it, a top-level `case "$1" in` with a status arm (`status)`,
+`status|monitor)`, `"status")`, ...), `if`/`elif`/`else`, nested `case`, `&&`/`||` lists, loops,
+echo/printf in every quoting form (plain, "double", 'single', $"translated", concatenations),
+here-docs (`<<`, `<<-`, quoted delimiters), redirections before, between and after words, exit and
+return codes, comments and odd whitespace. Then whole-file transforms: CRLF line endings, no final
+newline, and a few raw-byte mutations. Latin-1 bytes come in comments and messages.
 
 Most programs pass `bash -n`; transforms and mutations break some on purpose. The generators are
 plain functions taking `draw` (one composite at the top), and related choices share one draw:
@@ -39,12 +39,13 @@ LIBRARY_FILES = {"redhat-2004": "redhat-2004/functions", "redhat-2007": "redhat-
 LIBRARIES = {key: (CORPUS / file).read_bytes() for key, file in LIBRARY_FILES.items()}
 
 
-GENERATED = "generated"  # Case.library of a drawn library: its bytes are Case.generated
+# Case.library of a drawn library (its bytes are Case.generated), and the file name it is written under.
+GENERATED = {"generated": "functions", "generated-debian": "init-functions"}
 
 
 def library_name(key: str) -> str:
     """The file name library KEY is written under beside a script: `functions`, `init-functions`, `rc.status`."""
-    return "functions" if key == GENERATED else LIBRARY_FILES[key].rsplit("/", 1)[1]
+    return GENERATED.get(key) or LIBRARY_FILES[key].rsplit("/", 1)[1]
 
 Draw = Callable[[st.SearchStrategy[Any]], Any]
 T = TypeVar("T")
@@ -56,16 +57,16 @@ class Case:
 
     script: bytes
     name: str = "httpd"
-    library: str | None = None  # a key of LIBRARIES, or GENERATED; written as library_name(key)
-    generated: bytes | None = None  # the drawn library's bytes, when library is GENERATED
+    library: str | None = None  # a key of LIBRARIES or of GENERATED; written as library_name(key)
+    generated: bytes | None = None  # the drawn library's bytes, when library is a key of GENERATED
 
     def library_bytes(self) -> bytes | None:
-        return self.generated if self.library == GENERATED else LIBRARIES[self.library] if self.library else None
+        return self.generated if self.library in GENERATED else LIBRARIES[self.library] if self.library else None
 
     def library_key(self) -> str | None:
         """One name per distinct library: the LIBRARIES key, or one per drawn library's bytes."""
-        if self.library == GENERATED and self.generated is not None:
-            return "generated-" + hashlib.sha256(self.generated).hexdigest()[:16]
+        if self.library in GENERATED and self.generated is not None:
+            return f"{self.library}-{hashlib.sha256(self.generated).hexdigest()[:16]}"
         return self.library
 
 
@@ -513,7 +514,7 @@ def function_def(draw: Draw, name: bytes) -> list[Line]:
     form = pick(draw, b"%s() {", b"%s () {", b"function %s {", b"function %s() {", b"oneline")
     if form == b"oneline":
         return [(0, name + b"() { " + one_line(draw, True) + b"; }", False)]
-    status_like = name in (b"status", b"rh_status", b"my_status") and not one_in(draw, 4)
+    status_like = name in (b"status", b"rh_status", b"my_status", b"status_of_proc") and not one_in(draw, 4)
     if name == b"check" and not one_in(draw, 4):  # a wrapper around a quiet library function
         call = pick(draw, *QUIET[:-1])
         return [(0, form % name, False), (1, call, False), (0, b"}", False)]
@@ -544,15 +545,22 @@ def case_statement(draw: Draw, depth: int) -> list[Line]:
     return lines + [(depth, b"esac", False)]
 
 
-LIBRARY_HELPERS = (b"checkpid", b"__pids_var_run", b"pidofproc", b"echo_success", b"echo_failure", b"success")
+LIBRARY_HELPERS = {
+    "generated": (b"status", (b"checkpid", b"__pids_var_run", b"pidofproc", b"echo_success", b"echo_failure",
+                              b"success")),
+    "generated-debian": (b"status_of_proc", (b"pidofproc", b"log_success_msg", b"log_failure_msg", b"log_daemon_msg",
+                                             b"log_end_msg")),
+}
 
 
-def library_lines(draw: Draw) -> list[Line]:
-    """A Red Hat-like `functions`: `status()`, shaped as a script's status code is, and some of the
-    helpers it may call, before or after it. (A name it calls that only the script defines is an
-    external program to the scan: library code is walked as calling none of the script's functions.)"""
-    names = list(dict.fromkeys(some(draw, LIBRARY_HELPERS, 0, 3)))
-    names.insert(integer(draw, 0, len(names)), b"status")
+def library_lines(draw: Draw, key: str) -> list[Line]:
+    """A Red Hat-like `functions` or a Debian-like `init-functions`: `status()` or `status_of_proc()`,
+    shaped as a script's status code is, and some of the helpers it may call, before or after it. (A
+    name it calls that only the script defines is an external program to the scan: library code is
+    walked as calling none of the script's functions.)"""
+    status, helpers = LIBRARY_HELPERS[key]
+    names = list(dict.fromkeys(some(draw, helpers, 0, 3)))
+    names.insert(integer(draw, 0, len(names)), status)
     lines: list[Line] = [(0, c, False) for c in some(draw, COMMENTS, 0, 1)]
     for name in names:
         lines += function_def(draw, name)
@@ -567,8 +575,9 @@ def program(draw: Draw) -> tuple[list[Line], str | None]:
     lines += [(0, c, False) for c in some(draw, COMMENTS, 0, 3)]
     assignments = list(dict.fromkeys(some(draw, ASSIGNMENTS, 0, 4)))
     sources = bool(pick(draw, True, False))
-    library = pick(draw, "redhat-2010", "redhat-2004", "redhat-2007", "debian", "suse", GENERATED) if sources else None
-    source_line = pick(draw, *FAMILY_SOURCE_LINES.get(library or "", SOURCE_LINES))
+    library = pick(draw, "redhat-2010", "redhat-2004", "redhat-2007", "debian", "suse", *GENERATED) if sources else None
+    source_line = pick(draw, *FAMILY_SOURCE_LINES.get("debian" if library == "generated-debian" else library or "",
+                                                      SOURCE_LINES))
     if b"INITD" in source_line:
         assignments.insert(0, b"INITD=/etc/rc.d/init.d")
     lines += [(0, a, False) for a in assignments]
@@ -638,5 +647,5 @@ def init_scripts(draw: Draw) -> Case:
         for _ in range(integer(draw, 1, 3)):
             data = mutate(draw, data)
     name = pick(draw, "httpd", "knotd", "my-app", "svc.sh", "named")
-    generated = render(draw, library_lines(draw)) if library == GENERATED else None
+    generated = render(draw, library_lines(draw, library)) if library in GENERATED else None
     return Case(data, name, library, generated)

@@ -65,8 +65,10 @@ NIGHTLY = os.environ.get("HA_REWRITE_HYPOTHESIS_PROFILE", "ci") == "nightly"  # 
 @given(case=init_scripts())
 def test_generated_scripts(case: Case, monkeypatch: pytest.MonkeyPatch) -> None:
     key = case.library_key()
-    if case.library == GENERATED and key not in ERAS:  # a drawn library: loaded once too
-        ERAS[key] = Library.load(f"/libraries/{key}/functions", case.library_bytes() or b"", REDHAT, None)
+    if case.library in GENERATED and key not in ERAS:  # a drawn library: loaded once too
+        name = GENERATED[case.library]
+        data = case.library_bytes() or b""
+        ERAS[key] = Library.load(f"/libraries/{key}/{name}", data, BY_LIBRARY[name.encode()], None)
     library = ERAS[key] if key is not None else None
     assert_same_as_inline(case.name, case.script, library, monkeypatch)
 

@@ -2,7 +2,7 @@
 
 For every script `strategies.init_scripts()` draws (written to disk, with the library it sources
 beside it: a Red Hat `functions`, Debian's `init-functions`, SUSE's `rc.status`, or a drawn
-`functions`), `process()`:
+`functions` or `init-functions`), `process()`:
 
 1. lets no exception escape (not even as an "internal error" result), and ends in one of the
    closed set of states, with an output exactly when it patched or wrapped the script;
@@ -77,9 +77,9 @@ class Workspace:
 
     def place(self, case: Case) -> Path:
         directory = self.root / (case.library_key() or "none")
-        if case.library == GENERATED and not directory.exists():  # one directory per drawn library
+        if case.library in GENERATED and not directory.exists():  # one directory per drawn library
             directory.mkdir()
-            (directory / "functions").write_bytes(case.library_bytes() or b"")
+            (directory / GENERATED[case.library]).write_bytes(case.library_bytes() or b"")
         path = directory / case.name
         path.write_bytes(case.script)
         return path
