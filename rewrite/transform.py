@@ -197,15 +197,17 @@ def stopped_line(output: Output, settings: Settings) -> Iterator[Finding]:
         where = "a here-document prints it" if output.kind == "heredoc" else "the word comes from a variable"
         yield _finding("HB010", output, f"{message}: {where}", STOPPED, wrapper=True)
         return
-    if output.role == "status" and any(outcome(replace(output, rendered=f)) != STOPPED
-                                       for f in (fixed, _reworded(output)) if f is not None):
+    reworded = [replace(output, rendered=f) for f in (fixed, _reworded(output)) if f is not None]
+    if output.role == "status" and any(outcome(r) != STOPPED for r in reworded):
         # the rewording loses what said stopped (`not running$x OK` -> `stopped$x ok`, read as
         # `ok`): the line says `stopped` instead
         yield _finding("HB010", output, message + ": print stopped", STOPPED,
                        _replace_line(output, settings, "HB010", b"stopped"))
         return
-    # words inside the message only: the command, its stream and its exit code stay as they are
-    yield _finding("HB010", output, message + ": reword to 'stopped'", STOPPED, tuple(edits))._replace(settled=True)
+    # words inside the message only: the command, its stream and its exit code stay as they are; the
+    # code the message asks for (HB060) may not (`log_failure_msg "$p is running"`, exit 0: now 3)
+    settled = all(lsb_code(r) == lsb_code(output) for r in reworded)
+    yield _finding("HB010", output, message + ": reword to 'stopped'", STOPPED, tuple(edits))._replace(settled=settled)
 
 
 def _code_state(output: Output) -> str:

@@ -340,6 +340,17 @@ def test_a_rewording_that_loses_the_stopped_words_prints_stopped(tmp_path: Path)
     assert second.original == script.replace(b'echo " is not running$prog" "OK"', b'echo "stopped"')
 
 
+def test_a_reworded_message_has_its_exit_code_judged_again(tmp_path: Path) -> None:
+    """Found by the nightly profile: `log_failure_msg "$prog is running..."` (a stopped line, by its
+    printer) exiting 0 is reworded `is stopped...` (HB010), whose words now ask for 3 (HB060): the
+    rewording was taken as its own fixed point, so a second run fixed the exit code."""
+    script = (b'status() {\n\tlog_failure_msg "$prog is running..."\n\texit 0\n}\n. /lib/lsb/init-functions\n'
+              b'case "$1" in\n\tstatus)\n\t\tstatus\n\t\t;;\nesac\n')
+    second = _second_run(tmp_path, script, "debian")
+    assert (second.state, _edits(second)) == (COMPLIANT, [])
+    assert second.original == script.replace(b"is running...", b"is stopped...").replace(b"exit 0", b"exit 3")
+
+
 @pytest.mark.parametrize(("script", "library"), [
     pytest.param(b"case $1 in\nstatus) if test; then echo stopped; else echo running; fi; exit 0;;\nesac\n", None,
                  id="if/else before one exit: the stopped branch gets its own exit 3"),
