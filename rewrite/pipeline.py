@@ -310,7 +310,12 @@ def _rewire(scan: Scan, settings: Settings, library: tuple[Library, FileResult])
     if not reached:
         return []
     rules = sorted({f.rule for f in result.findings if f.edits})
-    return rewire(scan, settings, lib.path, lib.family.library, "breaks the contract (" + ", ".join(rules) + ")")
+    message = "breaks the contract (" + ", ".join(rules) + ")"
+    if result.state != PATCHABLE or result.wrapped:  # no patched copy will exist to source
+        blockers = sorted({f.rule for f in result.findings if f.wrapper}) or [result.state]
+        message += " and has no patched copy (" + ", ".join(blockers) + ")"
+        return rewire(scan, settings, lib.path, lib.family.library, message, copy=False)
+    return rewire(scan, settings, lib.path, lib.family.library, message)
 
 
 def _plan(base: FileResult, settings: Settings, tree: Tree) -> FileResult:

@@ -354,8 +354,13 @@ def findings_for(scan: Scan, path: str, settings: Settings) -> list[Finding]:
 
 
 def rewire(scan: Scan, settings: Settings, library_path: str, library_name: str,
-           library_message: str) -> list[Finding]:
-    """HB030: a script whose status comes from a library that breaks the contract sources the copy."""
+           library_message: str, copy: bool = True) -> list[Finding]:
+    """HB030: a script whose status comes from a library that breaks the contract sources the copy;
+    when there is no COPY (the library needs a wrapper itself), the script needs a wrapper."""
+    if not copy:
+        return [Finding("HB030", line.span.start, line.span.end, f"status comes from {library_path}, which "
+                        f"{library_message}: needs a wrapper", UNKNOWN, None, line.value, (), True)
+                for line in scan.source_lines if line.family.library == library_name]
     target = settings.deploy_dir.rstrip("/") + "/" + library_name
     new = os.fsencode(shlex.quote(target))
     return [Finding("HB030", line.span.start, line.span.end,

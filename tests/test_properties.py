@@ -378,6 +378,23 @@ def test_a_here_document_made_the_running_line_has_its_exit_code_judged(tmp_path
     assert second.original == script.replace(b"\tcat <<", b'\techo "running" <<').replace(b"exit 3", b"exit 0")
 
 
+def test_a_library_with_no_patched_copy_makes_its_script_need_a_wrapper(tmp_path: Path) -> None:
+    """Found by the nightly profile: the script was rewired to the patched copy of a library that
+    needs a wrapper itself (HB040), so no copy was written and the deployed script sourced a
+    missing file. The script needs a wrapper instead."""
+    (tmp_path / "init-functions").write_bytes(b'status_of_proc() {\n\techo "$prog is running..."\n'
+                                              b'\t[ -f "$pidfile" ] && rh_status\n}\n')
+    script = tmp_path / "httpd"
+    script.write_bytes(b'#!/bin/bash\n. /lib/lsb/init-functions\ncase "$1" in\n\tstatus)\n'
+                       b'\t\tstatus_of_proc "$DAEMON" "$NAME"\n\t\t;;\nesac\n')
+    result = process(str(script), SETTINGS, Libraries(settings=SETTINGS))
+    assert (result.state, result.rewired, result.wrapped) == (NEEDS_WRAPPER, False, True)
+    assert [(f.rule, f.wrapper) for f in result.findings] == [("HB030", True)]
+    dest = tmp_path / "dest"
+    assert main(["patch", "--dest", str(dest), str(script)]) == 1
+    assert sorted(p.name for p in dest.iterdir()) == [".ha-rewrite.json", "httpd", "httpd.diff"]
+
+
 def test_a_fix_that_leaves_a_line_no_edit_can_fix_makes_the_file_need_a_wrapper(tmp_path: Path) -> None:
     """Found by the nightly profile: HB060 makes `exit 0` an `exit 3` for the `not running` line,
     so the here-document after it (`is running`, which no edit rewords) is now on a stopped path.
