@@ -216,14 +216,12 @@ def _in_order(findings: Sequence[Finding]) -> tuple[Finding, ...]:
 
 EXIT_CODE_RULES = ("HB060", "HB061", "HB062")
 MAX_PASSES = 3  # plans of one file: the first, then re-plans on the patched bytes until nothing changes
-# Edits that change no other line's verdict, so that a plan made of them only is its own fixed point
-# and needs no second pass: the library's source line names the patched copy (HB030: the same
-# functions run); so do findings marked `settled`: an echo or printf running line becoming
-# `echo "running"` (HB001, HB002: it still says running and still sets 0; a here-document becoming
-# it is not settled: its exit code is judged for the first time), HB010's rewording of words inside
-# a stopped message (the same command, stream and exit code). The property "patching twice equals
-# patching once" checks this.
-SETTLED = frozenset(("HB030",))
+# A plan made only of findings marked `settled` (edits that change no other line's verdict) is its
+# own fixed point and needs no second pass: the library's source line naming the patched copy (HB030:
+# the same functions run), an echo or printf running line becoming `echo "running"` (HB001, HB002:
+# it still says running and still sets 0; a here-document becoming it is not settled: its exit code
+# is judged for the first time), HB010's rewording of words inside a stopped message when they ask
+# for the same exit code. The property "patching twice equals patching once" checks this.
 
 
 def _settle(assessed: FileResult, library: tuple[Library, FileResult] | None, settings: Settings) -> FileResult:
@@ -256,8 +254,7 @@ def _fixed_point(assessed: FileResult, findings: tuple[Finding, ...], library: t
     seen = {assessed.original}
     for _ in range(MAX_PASSES - 1):
         edits = [e for f in findings for e in f.edits]
-        if not edits or any(f.wrapper for f in findings) or all(f.rule in SETTLED or f.settled
-                                                                  for f in findings if f.edits):
+        if not edits or any(f.wrapper for f in findings) or all(f.settled for f in findings if f.edits):
             break
         try:
             patched = splice(assessed.original, edits)

@@ -41,7 +41,7 @@ class Finding(NamedTuple):
     edits: tuple[Edit, ...] = ()
     wrapper: bool = False  # no edit can fix it: the file needs a wrapper
     regrouped: tuple[Edit, ...] = ()  # the same fix in another form, when EDITS' form cannot be re-read
-    settled: bool = False  # its edits change no other line's verdict (see pipeline.SETTLED)
+    settled: bool = False  # its edits change no other line's verdict (see pipeline._fixed_point)
 
 
 # Rule ids, names and one-line descriptions; the README's rules table explains each.
@@ -365,5 +365,5 @@ def rewire(scan: Scan, settings: Settings, library_path: str, library_name: str,
     new = os.fsencode(shlex.quote(target))
     return [Finding("HB030", line.span.start, line.span.end,
                     f"status comes from {library_path}, which {library_message}: source the patched copy {target}",
-                    UNKNOWN, None, line.value, (Edit(line.span.start, line.span.end, new, "HB030"),))
+                    UNKNOWN, None, line.value, (Edit(line.span.start, line.span.end, new, "HB030"),), settled=True)
             for line in scan.source_lines if line.value != os.fsencode(target) and line.family.library == library_name]

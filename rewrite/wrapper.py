@@ -1,6 +1,7 @@
 """Wrappers for scripts whose status text no edit can fix: status from the original's exit code."""
 from __future__ import annotations
 
+import os
 import re
 import shlex
 from collections.abc import Sequence
@@ -67,9 +68,9 @@ def render_wrapper(original: str, reason: str, word: bytes, lsb: bool = False, s
     root = root if root is not None or not source else parse(source).root_node
     actions = dispatch_actions(root) if lsb and root is not None else None
     pidfile = (declared_pidfile(root, original) if root is not None else None) or ""
-    return template.render(original=original, original_quoted=shlex.quote(original), reason=reason,
+    return os.fsencode(template.render(original=original, original_quoted=shlex.quote(original), reason=reason,
                            word=word.decode(), version=__version__, actions=actions or (), codes=lsb and codes,
-                           pidfile_quoted=shlex.quote(pidfile) if pidfile else "").encode("utf-8", "surrogateescape")
+                           pidfile_quoted=shlex.quote(pidfile) if pidfile else ""))
 
 
 _LITERAL = re.compile(rb"[A-Za-z0-9][A-Za-z0-9_.-]*")
