@@ -91,6 +91,18 @@ mine() {  # was process $1 executed from a fake daemon (from $2 only, if given; 
     while read -r run b _; do [ "$exe" = "$b" ] && return 0; done <<<"$table"
     return 1
 }
+ending() {  # is process $1 ending or gone: a signal on its way (kill reached it), its exit begun, its trap running?
+    local stat line
+    [ -e "$hr/ending.$1" ] && return 0
+    read -r stat 2>/dev/null <"/proc/$1/stat" || return 0
+    stat=(${stat##*) })  # after the name: state ppid pgrp session tty_nr tpgid flags...
+    (( stat[6] & 4 )) && return 0  # PF_EXITING: the signal taken, the process not gone yet
+    mapfile -t stat 2>/dev/null <"/proc/$1/status" || return 0
+    for line in "${stat[@]}"; do
+        case $line in SigPnd:*[1-9a-f]*|ShdPnd:*[1-9a-f]*) return 0 ;; esac
+    done
+    return 1
+}
 fakes() {  # the fake daemons' pids (of binary $1 only, if given)
     local p out=
     for p in /proc/[0-9]*; do mine "${p#/proc/}" ${1:+"$1"} && out+=" ${p#/proc/}"; done
@@ -105,7 +117,7 @@ self_binary() {  # the fake daemon binary this launcher runs as ($0, maybe throu
     echo "$fake"
 }
 launch() {  # a fake daemon run by the script: one that forks, or (fg=yes) one the script puts in the background
-    local args=("$@") p i self name live files free=
+    local args=("$@") p i self name live files busy free=
     self=$(self_binary); name=${self##*/}
     case $1 in  # run as a control program (`daemonctl stop`): the stand-in answers if verify placed one, else recorded
         start|stop|status|restart|reload|force-reload|graceful|condrestart|try-restart|fullstatus)
@@ -120,6 +132,11 @@ launch() {  # a fake daemon run by the script: one that forks, or (fg=yes) one t
         esac
     done
     live=($(fakes "$self")) files=($(pidfiles_of "$self"))
+    for ((i = 0; i < 200 && ${#live[@]} >= ${#files[@]}; i++)); do  # one killed a moment ago: given 2 s to end
+        busy=; for p in "${live[@]}"; do ending "$p" && busy=$p; done
+        [ -n "$busy" ] || break
+        sleep 0.01; live=($(fakes "$self"))
+    done
     if [ ${#live[@]} -ge ${#files[@]} ]; then  # every instance of it runs
         echo "$name: already running (pid ${live[0]}): address already in use" >&2; exit 1
     fi
@@ -144,7 +161,7 @@ launch() {  # a fake daemon run by the script: one that forks, or (fg=yes) one t
 # The foreground daemon: it waits on a fifo with no writer and, as a daemon does, removes its pid file
 # when a catchable signal ends it (SIGKILL leaves it behind).
 foreground='exec 7<>"$HR_FIFO"; rm -f -- "$HR_FIFO"
-trap '"'"'read -r p 2>/dev/null <"$HR_PIDFILE" && [ "$p" = "$$" ] && rm -f -- "$HR_PIDFILE"
+trap '"'"': >"/.ha-rewrite/ending.$$"; read -r p 2>/dev/null <"$HR_PIDFILE" && [ "$p" = "$$" ] && rm -f -- "$HR_PIDFILE"
     exit 143'"'"' TERM INT HUP QUIT
 while :; do read -r -u 7 _; done'
 settle() {  # once $HR_PARENT runs from $HR_SELF: the launcher back in place, the pid file written

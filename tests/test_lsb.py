@@ -5,6 +5,8 @@ import json
 import os
 import re
 import shutil
+import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from corpus_cases import INPUT, REPO
 from rewrite import lsb, sandbox
 from rewrite.cli import main
 from rewrite.lsb import CHECK_NAMES, LsbReport, action_lines, parse_steps, run_checklist
+from rewrite.lsb_steps import PROGRAM
 from rewrite.targets import backgrounds, started
 from rewrite.verify import missing_programs
 
@@ -64,6 +67,13 @@ VARIANTS = {
     "badusaged": {"other": 'echo "usage: {name} start|stop"; exit 1'},
     # the script puts the daemon in the background itself: the fake must not fork
     "bgd": {"start": "running && exit 0; $DAEMON --foreground </dev/null >/dev/null 2>&1 & echo $! >$PIDFILE"},
+    # stop does not wait, and the daemon it kills has not ended when restart's start runs (a busy machine, held
+    # here: a stopped process keeps its TERM pending until it is continued; its parent, the fake's guard, is
+    # stopped first so that it does not see the stop); the fake waits for it to end, as on an idle machine
+    "slowendd": {"stop": "running && { pid=$(cat $PIDFILE); read -r _ _ _ guard _ </proc/$pid/stat;"
+                         " kill -STOP $guard $pid; until grep -q '^State:.T' /proc/$pid/status; do sleep 0.01; done;"
+                         " kill $pid; (sleep 0.5; kill -CONT $pid $guard) & };"
+                         " rm -f $PIDFILE; exit 0"},
 }
 EARLY = """#!/bin/sh
 DAEMON=$(echo /opt/hr/sbin/hr-engine)
@@ -140,9 +150,41 @@ NO_PIDFILE = "the script names no pid file: LSB's status 1 (dead, pid file exist
     pytest.param("badusaged", {"unknown-action": ((2, 3), (1,), ("exit 1, LSB specifies 2 or 3",))},
                  id="unknown action exits 1"),
     pytest.param("bgd", {}, id="the script backgrounds the daemon itself"),
+    pytest.param("slowendd", {}, id="stop does not wait for the daemon it killed"),
 ])
 def test_each_recurring_failure_is_named(checked, name, wrong):
     assert _wrong(checked[name]) == wrong
+
+
+def test_ending_sees_a_signal_on_its_way_and_a_trap_at_work(tmp_path):
+    """The launcher's test for an instance that was killed and has not ended yet (restart's start waits for it)."""
+    lib = PROGRAM.split("cat <<'LIB'\n", 1)[1].split("\nLIB\n", 1)[0]
+
+    def ending(pid: int) -> bool:
+        run = subprocess.run(["bash", "-c", lib + '\nending "$1"', "ending", str(pid)], env={"hr": str(tmp_path)},
+                             capture_output=True, timeout=30)
+        assert run.stderr == b""
+        return run.returncode == 0
+
+    held = subprocess.Popen(["sleep", "30"])
+    try:
+        assert not ending(held.pid)
+        held.send_signal(signal.SIGSTOP)
+        for _ in range(500):
+            if "\nState:\tT" in Path(f"/proc/{held.pid}/status").read_text():
+                break
+            time.sleep(0.01)
+        assert not ending(held.pid)  # stopped, nothing pending
+        held.send_signal(signal.SIGTERM)  # pending until continued: a stopped process is not woken for it
+        assert ending(held.pid)
+        held.send_signal(signal.SIGCONT)
+        assert held.wait(timeout=10) == -signal.SIGTERM
+        assert ending(held.pid)  # gone: launch looks again
+        (tmp_path / f"ending.{os.getpid()}").touch()  # a foreground fake's trap writes it first
+        assert ending(os.getpid())
+    finally:
+        held.kill()
+        held.wait()
 
 
 @needs_bwrap
