@@ -371,8 +371,12 @@ class Run(NamedTuple):
 
 def _run(ctx: click.Context, paths: Sequence[str], settings: Settings, keep: str) -> Run:
     """Expand PATHS (files, directories, `-`), run the pipeline over them in input order."""
-    stdin = io.StringIO(os.fsdecode(sys.stdin.buffer.read())) if "-" in paths else None
-    items = expand(paths, stdin)
+    listed = sys.stdin.buffer.read() if "-" in paths else None
+    if listed is not None and listed.startswith(b"#!"):  # `ha-rewrite scan - < httpd`, as ShellCheck takes it
+        click.echo("ha-rewrite: -: standard input holds a script, not file names (`-` reads paths, one a line):"
+                   " give the script's path", err=True)
+        ctx.exit(2)
+    items = expand(paths, None if listed is None else io.StringIO(os.fsdecode(listed)))
     summaries: list[FileSummary] = []
     kept: list[FileResult] = []
     libraries: dict[str, FileResult] = {}

@@ -188,6 +188,17 @@ def test_a_directory_is_walked_and_stdin_lists_paths(tmp_path, capsys, monkeypat
     assert capsys.readouterr().out.endswith("2 files: 1 compliant, 1 patchable\n")
 
 
+@pytest.mark.parametrize("command", ["scan", "patch", "diff"])
+def test_a_script_piped_to_dash_is_a_usage_error_not_a_path_per_line(command, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(SELF_MADE)))
+    assert main([command, "-"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == ("ha-rewrite: -: standard input holds a script, not file names (`-` reads paths, one a line):"
+                            " give the script's path\n")
+    assert captured.out == "" and list(tmp_path.iterdir()) == []
+
+
 def test_missing_library_is_an_error(tmp_path, capsys):
     if any(os.path.exists(p) for p in ("/etc/rc.d/init.d/functions", "/etc/init.d/functions")):
         pytest.skip("this machine has a system functions library")
