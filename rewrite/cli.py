@@ -133,7 +133,7 @@ def scan(ctx: click.Context, paths: tuple[str, ...], deploy_dir: str, word: str,
          fmt: str) -> None:
     """Report how the status operation of each script fares under Heartbeat's consumers.
 
-    PATHS are files, directories (walked recursively) or `-` (paths on stdin, one a line).
+    PATHS are files, directories (walked recursively) or `-` (paths on stdin, one a line or NUL-separated).
     """
     report = ctx.meta.get("report")
     shown = report is not None and report_format(report) in ("html", "md")  # the reports that show diffs

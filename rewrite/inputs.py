@@ -13,7 +13,7 @@ import errno
 import fnmatch
 import os
 import stat
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import NamedTuple, TextIO
 
 from rewrite.manifest import MANIFEST
@@ -58,7 +58,7 @@ class _Seen(NamedTuple):
 
 
 def expand(args: Sequence[str], stdin: TextIO | None = None) -> list[Input]:
-    """ARGS as a list of inputs in order, each file once; `-` reads newline-separated paths from STDIN.
+    """ARGS as a list of inputs in order, each file once; `-` reads paths from STDIN (one a line, or NUL-separated).
 
     A `-` given with no STDIN stream, or a second time, adds nothing.
     """
@@ -83,15 +83,14 @@ def _arguments(args: Sequence[str], stdin: TextIO | None) -> Iterator[str]:
         if arg != STDIN:
             yield arg
         elif stdin is not None:
-            yield from _lines(stdin)
+            yield from _listed(stdin.read())
             stdin = None
 
 
-def _lines(stream: Iterable[str]) -> Iterator[str]:
-    for line in stream:
-        path = line.rstrip("\r\n")
-        if path.strip():
-            yield path
+def _listed(text: str) -> Iterator[str]:
+    """The paths in TEXT: NUL-separated (`find -print0`: no path holds a NUL) if it has one, else one a line."""
+    names = text.split("\0") if "\0" in text else [line.rstrip("\r") for line in text.split("\n")]
+    return (name for name in names if name.strip())
 
 
 def _first(item: Input, seen: _Seen) -> bool:

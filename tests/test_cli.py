@@ -187,6 +187,11 @@ def test_a_directory_is_walked_and_stdin_lists_paths(tmp_path, capsys, monkeypat
     assert main(["scan", "-"]) == 1
     assert capsys.readouterr().out.endswith("2 files: 1 compliant, 1 patchable\n")
 
+    found = subprocess.run(["find", str(tree), "-type", "f", "-print0"], capture_output=True, check=True).stdout
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(found)))  # find -print0 | ha-rewrite scan -
+    assert main(["scan", "-"]) == 1
+    assert capsys.readouterr().out.endswith("3 files: 1 compliant, 1 patchable, 1 not-a-script\n")
+
 
 @pytest.mark.parametrize("command", ["scan", "patch", "diff"])
 def test_a_script_piped_to_dash_is_a_usage_error_not_a_path_per_line(command, tmp_path, capsys, monkeypatch):
@@ -194,8 +199,8 @@ def test_a_script_piped_to_dash_is_a_usage_error_not_a_path_per_line(command, tm
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(SELF_MADE)))
     assert main([command, "-"]) == 2
     captured = capsys.readouterr()
-    assert captured.err == ("ha-rewrite: -: standard input holds a script, not file names (`-` reads paths, one a line):"
-                            " give the script's path\n")
+    assert captured.err == ("ha-rewrite: -: standard input holds a script, not file names"
+                            " (`-` reads paths, one a line): give the script's path\n")
     assert captured.out == "" and list(tmp_path.iterdir()) == []
 
 

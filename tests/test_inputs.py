@@ -153,5 +153,14 @@ def test_stdin_lists_paths(tmp_path, monkeypatch):
     assert _paths(expand(["-", "a", "-"], stdin)) == ["a", "d/b", "with space"]
 
 
+def test_stdin_lists_nul_separated_paths_as_find_print0_writes_them(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _touch(tmp_path / "a")
+    _touch(tmp_path / "line\nbreak")  # a name only the NUL-separated form can carry
+    _touch(tmp_path / "with space")
+    stdin = io.StringIO("a\0line\nbreak\0with space\0")
+    assert _paths(expand(["-"], stdin)) == ["a", "line\nbreak", "with space"]
+
+
 def test_stdin_dash_without_a_stream_adds_nothing(tmp_path):
     assert expand(["-"]) == []
