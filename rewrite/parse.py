@@ -1,8 +1,9 @@
 """tree-sitter-bash parsing and small node helpers: spans, text, lines."""
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import bisect
 import re
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -64,7 +65,13 @@ def in_function(node: Node) -> bool:
 def line_col(data: bytes, offset: int) -> tuple[int, int]:
     """1-based line and byte column of OFFSET, as flake8 and ShellCheck print them."""
     line_start = data.rfind(b"\n", 0, offset) + 1
-    return data.count(b"\n", 0, offset) + 1, offset - line_start + 1
+    return bisect.bisect_left(_newlines(data), offset) + 1, offset - line_start + 1
+
+
+@lru_cache(maxsize=4)  # the file being reported on: one count, not one per finding (a bytes' hash is kept)
+def _newlines(data: bytes) -> tuple[int, ...]:
+    """The offsets of DATA's newlines, in order."""
+    return tuple(m.start() for m in re.finditer(b"\n", data))
 
 
 def command_name(node: Node) -> bytes | None:
