@@ -64,8 +64,10 @@ def in_function(node: Node) -> bool:
 
 def line_col(data: bytes, offset: int) -> tuple[int, int]:
     """1-based line and byte column of OFFSET, as flake8 and ShellCheck print them."""
-    line_start = data.rfind(b"\n", 0, offset) + 1
-    return bisect.bisect_left(_newlines(data), offset) + 1, offset - line_start + 1
+    newlines = _newlines(data)
+    before = bisect.bisect_left(newlines, offset)  # the newlines before OFFSET
+    line_start = newlines[before - 1] + 1 if before else 0
+    return before + 1, offset - line_start + 1
 
 
 @lru_cache(maxsize=4)  # the file being reported on: one count, not one per finding (a bytes' hash is kept)

@@ -308,11 +308,11 @@ def _rewire(scan: Scan, settings: Settings, library: tuple[Library, FileResult])
         return []
     rules = sorted({f.rule for f in result.findings if f.edits})
     message = "breaks the contract (" + ", ".join(rules) + ")"
-    if result.state != PATCHABLE or result.wrapped:  # no patched copy will exist to source
+    copy = result.state == PATCHABLE and not result.wrapped  # else no patched copy will exist to source
+    if not copy:
         blockers = sorted({f.rule for f in result.findings if f.wrapper}) or [result.state]
         message += " and has no patched copy (" + ", ".join(blockers) + ")"
-        return rewire(scan, settings, lib.path, lib.family.library, message, copy=False)
-    return rewire(scan, settings, lib.path, lib.family.library, message)
+    return rewire(scan, settings, lib.path, lib.family.library, message, copy=copy)
 
 
 def _plan(base: FileResult, settings: Settings, tree: Tree) -> FileResult:
