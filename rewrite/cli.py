@@ -46,7 +46,7 @@ def _functions(command: Callable[..., None]) -> Callable[..., None]:
         command = click.option(
             family.option, family.name, type=click.Path(exists=True, dir_okay=False), expose_value=False,
             callback=_remember_library,
-            help=f"The {family.name} `{family.library}` library scripts source. Default: a `{family.library}` "
+            help=f"The {family.name} `{family.library}` library scripts source. Default: the `{family.library}` "
                  f"beside each script, else {', else '.join(family.defaults)}.")(command)
     return command
 _deploy_dir = click.option("--deploy-dir", default=DEPLOY_DIR, show_default=True,

@@ -31,6 +31,17 @@ class Continuation(NamedTuple):
     own: Span | None = None  # the end of the statement's own block, when EXIT runs right after it
 
 
+class _Ending(NamedTuple):
+    """Where a branch's walk stopped: a statement's verdict (`step`), the end of its function, of the
+    script, a loop's body, or the root; with $? and the walk's state there."""
+
+    how: str
+    last: int | None
+    left: bool
+    ran_outside: bool
+    verdict: Continuation | None = None
+
+
 class Flow:
     """Follows execution after a statement, within its function or case arm."""
 
@@ -39,25 +50,49 @@ class Flow:
         self.output_stmts: set[tuple[str, int, int, str]] = set()
         self.state_stmts: set[tuple[str, int, int, str]] = set()
         self.call_stmts: set[tuple[str, int, int, str]] = set()
+        self._lasts: dict[Node, list[Node | None]] = {}  # see _tail
+        self._endings: dict[tuple[object, ...], _Ending] = {}  # see _ending; it reads the sets above: fill them first
 
     def after(self, path: str, stmt: Node, last: int | None = 0) -> Continuation:
         """LAST: the status STMT leaves in $? (0 for echo; unknown for an external program)."""
+        tail = self._tail(stmt)
+        ending = self._ending(path, stmt, last)
+        if ending.how == "step":
+            assert ending.verdict is not None
+            exit_ = ending.verdict.exit if not ending.left else _missing(tail, b"exit", ending.ran_outside)
+            return ending.verdict._replace(exit=exit_ if ending.verdict.definite else None,
+                                           own=None if ending.ran_outside else tail)
+        if ending.how == "function":
+            return Continuation(True, ending.last, _missing(tail, b"return", ending.ran_outside))
+        if ending.how == "program":
+            return Continuation(True, ending.last, _missing(tail, b"exit", ending.ran_outside) if ending.left else None)
+        if ending.how == "loop":
+            return Continuation(True, None)  # the loop prints again: a list, see in_loop
+        return Continuation(True, ending.last)  # pragma: no cover - the root is a program
+
+    def _ending(self, path: str, stmt: Node, last: int | None) -> _Ending:
+        """How the branch goes on after STMT, up to where it ends.
+
+        The walk's state at a statement (the statement, the variables and $? known, whether the
+        walk left the case arm or STMT's own block) decides the rest of it: each state's ending is
+        kept, so that the outputs of one long branch, each followed to its end, cost one walk of
+        it, not one each."""
         env: dict[bytes, int | None] = {}
         cur = stmt
         up = self.w.tree_index.parent
-        tail = self._tail(stmt)
         left = False  # the walk left the case arm: a terminator found now is not the branch's own
         own_block, ran_outside = True, False
-        while up(cur) is not None:
+        seen: list[tuple[object, ...]] = []
+        ending = None
+        while ending is None and up(cur) is not None:
             parent = up(cur)
             assert parent is not None
             if cur.type == "case_item":
                 cur, left = parent, True  # after `;;` bash goes on after `esac`, not into the next arm
                 continue
             children, place = self.w.tree_index.siblings(parent, cur)
-            siblings = children[place + 1:]
             skip_next = False
-            for sib in siblings:
+            for sib in children[place + 1:]:
                 if not sib.is_named:
                     word = text(sib)
                     if word in (b"elif", b"else", b";;", b"fi", b"esac", b"done", b"}", b";&", b";;&"):
@@ -71,22 +106,32 @@ class Flow:
                 if skip_next:
                     skip_next = False
                     continue
+                state: tuple[object, ...] = (node_key(path, sib), frozenset(env.items()), last, left, own_block,
+                                             ran_outside)
+                ending = self._endings.get(state)
+                if ending is not None:
+                    break
+                seen.append(state)
                 verdict = self._step(path, sib, env, last)
                 if isinstance(verdict, Continuation):
-                    exit_ = verdict.exit if not left else _missing(tail, b"exit", ran_outside)
-                    return verdict._replace(exit=exit_ if verdict.definite else None,
-                                            own=None if ran_outside else tail)
+                    ending = _Ending("step", last, left, ran_outside, verdict)
+                    break
                 last = verdict
                 ran_outside = ran_outside or not own_block
+            if ending is not None:
+                break
             grand = up(parent)
             if parent.type == "compound_statement" and grand is not None and grand.type == "function_definition":
-                return Continuation(True, last, _missing(tail, b"return", ran_outside))
-            if parent.type == "program":
-                return Continuation(True, last, _missing(tail, b"exit", ran_outside) if left else None)
-            if parent.type == "do_group":
-                return Continuation(True, None)  # the loop prints again: a list, see in_loop
+                ending = _Ending("function", last, left, ran_outside)
+            elif parent.type == "program":
+                ending = _Ending("program", last, left, ran_outside)
+            elif parent.type == "do_group":
+                ending = _Ending("loop", last, left, ran_outside)
             cur, own_block = parent, False
-        return Continuation(True, last)  # pragma: no cover - the root is a program
+        ending = ending or _Ending("root", last, left, ran_outside)
+        for state in seen:
+            self._endings[state] = ending
+        return ending
 
     def _step(self, path: str, sib: Node, env: dict[bytes, int | None], last: int | None) -> Continuation | int | None:
         """Continuation when SIB ends the branch, else the status SIB leaves in $?."""
@@ -122,15 +167,10 @@ class Flow:
                                                  "compound_statement", "program") or stmt.type == "redirected_statement" \
                 and any(c.type == "heredoc_redirect" for c in stmt.children):
             return None
-        last = stmt
         children, place = self.w.tree_index.siblings(parent, stmt)
-        for sib in children[place + 1:]:
-            if not sib.is_named and text(sib) in BRANCH_ENDS | {b"elif", b"else", b";;"}:
-                break
-            if sib.is_named and sib.type not in ("comment", "elif_clause", "else_clause"):
-                last = sib
-            elif sib.type in ("elif_clause", "else_clause"):
-                break
+        if parent not in self._lasts:
+            self._lasts[parent] = _lasts(children)
+        last = self._lasts[parent][place + 1] or stmt
         if b"<<" in text(last) and any(sub.type == "heredoc_redirect" for sub in walk(last)):
             return None  # it ends on a here-document's terminator line: no `; exit N` can go there
         return Span(last.end_byte, last.end_byte)
@@ -150,6 +190,19 @@ class Flow:
             if key in self.output_stmts or key in self.call_stmts:
                 return True
         return False
+
+
+def _lasts(children: list[Node]) -> list[Node | None]:
+    """For each place in CHILDREN (and the end), the last statement from there up to the branch's end
+    (`fi`, `;;`, `elif`, ...), None when none comes first: one pass from the end for every statement."""
+    lasts: list[Node | None] = [None] * (len(children) + 1)
+    for place in range(len(children) - 1, -1, -1):
+        child = children[place]
+        if child.type in ("elif_clause", "else_clause") or not child.is_named and text(child) in BRANCH_ENDS:
+            continue  # the branch ends here: None
+        statement = child.is_named and child.type != "comment"
+        lasts[place] = lasts[place + 1] or (child if statement else None)
+    return lasts
 
 
 def _missing(tail: Span | None, word: bytes, ran_outside: bool = False) -> Exit | None:

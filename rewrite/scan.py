@@ -117,13 +117,16 @@ def _visible_functions(root: Node, entry: Node, library: Library | None,
     limit = root.end_byte if top.type == "function_definition" else top.start_byte
     own: dict[bytes, Node] = {}
     loaded = False
-    definitions = found.nodes["function_definition"]
-    sources = found.nodes["source"]
-    for node in sorted(definitions + sources, key=lambda n: n.start_byte):
+    definitions = sorted(found.nodes["function_definition"], key=lambda n: n.start_byte)
+    before, enclosing_end = 0, -1  # definitions starting before the node; the furthest end among them
+    for node in sorted(definitions + found.nodes["source"], key=lambda n: n.start_byte):
         if node.start_byte >= limit:
             break
-        if any(d.start_byte < node.start_byte and node.end_byte <= d.end_byte for d in definitions):
-            continue  # inside a function body: runs only when that function is called
+        while before < len(definitions) and definitions[before].start_byte < node.start_byte:
+            enclosing_end = max(enclosing_end, definitions[before].end_byte)
+            before += 1
+        if node.end_byte <= enclosing_end:
+            continue  # inside a function body (nodes nest or are apart): runs only when that function is called
         if node.type == "function_definition":
             name, body = node.child_by_field_name("name"), node.child_by_field_name("body")
             if name is not None and body is not None:
@@ -206,8 +209,8 @@ def _scan_entries(path: str, env: dict[bytes, bytes], library: Library | None,
     enter = _entering(library) if library is not None and library.path != path else None
     for entry, functions, loaded in entries:
         walker = Walker(path, env, library, functions, loaded, found, enter)
-        statements = [c for c in entry.named_children
-                      if entry.type != "case_item" or c not in entry.children_by_field_name("value")]
+        values = entry.children_by_field_name("value") if entry.type == "case_item" else []
+        statements = [c for c in entry.named_children if c not in values]
         for statement in statements:
             walker.visit(statement, Context(path))
         error = first_error(entry)

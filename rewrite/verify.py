@@ -135,7 +135,7 @@ def verify_many(paths: Sequence[str], *, daemon: str | None = None, pidfile: str
                 states: Sequence[str] = STATES) -> list[ScriptReport]:
     """Verify several files, their states run side by side; reports in the order of PATHS.
 
-    LIBRARY: the functions library scripts source (default: a `functions` beside each script, else
+    LIBRARY: the functions library scripts source (default: the `functions` beside each script, else
     the system's). STAGED_DIR: a `patch --dest` directory, bound at DEPLOY_DIR; a script that
     sources a library under DEPLOY_DIR is taken as staged in its own directory.
     """

@@ -239,7 +239,7 @@ def verify_written(paths: Sequence[str], checklist: bool, *, deploy_dir: str, st
 @click.option("--lockfile", metavar="PATH",
               help="Its lock file (default: from the script, else /var/lock/subsys/NAME).")
 @click.option("--functions", "functions", type=click.Path(exists=True, dir_okay=False),
-              help="The functions library scripts source. Default: a `functions` beside each script, "
+              help="The functions library scripts source. Default: the `functions` beside each script, "
                    "else /etc/rc.d/init.d/functions, else /etc/init.d/functions.")
 @click.option("--deploy-dir", default=DEPLOY_DIR, show_default=True,
               help="Where patched files will live; a script sourcing a library there is run with its own "
