@@ -19,9 +19,16 @@ measures, each stage in a fresh Python process so that its peak memory is its ow
                  directory per replicated family, because all copies of `httpd` in one --dest
                  would be a name conflict
 
+Then (e) large scripts: for each shape of tests/shapes.py (thousands of functions, case arms,
+lines of one status branch, calls, here-documents, ...), a script of 2,000 and one of 8,000 units,
+each parsed bare and taken through the pipeline as `scan` does, in one process: the CPU ratio of
+the pipeline to the bare parse, and how the pipeline's time grows from 2,000 to 8,000 units
+(linear: about 4; tests/test_scaling.py counts the same growth in lines of ha-rewrite run, this
+also sees loops inside tree-sitter).
+
 Stages run round-robin, one run of each per round, for --repeat rounds; after its first run, a
 stage's next run is skipped when it would end past the --budget (seconds from the start,
-default 270), so that the whole benchmark stays under five minutes, and the table says how many
+default 250; the large scripts (e) take about 20 s more), so that the whole benchmark stays under five minutes, and the table says how many
 runs each median comes from. The corpus and the patch destinations live under --tmp (default
 /dev/shm when it is a directory, a tmpfs on Linux: the figures are CPU, not disk; on ext4 each
 atomic write's two fsyncs cost about 3 ms more). It prints
@@ -158,10 +165,66 @@ def _size(paths: list[str]) -> int:
     return sum(os.stat(path).st_size for path in paths)
 
 
+# -- (e) large scripts, in their own process -------------------------------------------------------
+
+LARGE_UNITS = (2_000, 8_000)
+
+
+def large_scripts(scratch: Path) -> list[dict[str, Any]]:
+    """For each shape, at each of LARGE_UNITS: the script's size, the bare parse's and the pipeline's CPU seconds."""
+    sys.path.insert(0, str(REPO / "tests"))
+    from shapes import FUNCTIONS, SHAPES, script
+
+    from rewrite.parse import parse
+    from rewrite.pipeline import Libraries, process
+    from rewrite.transform import Settings
+
+    settings = Settings(diffs=False)
+    libraries = Libraries(explicit={"redhat": str(FUNCTIONS)}, settings=settings)
+    process(str(FUNCTIONS), settings, libraries)  # judged once, as for every script of a run
+    rows = []
+    for shape in sorted(SHAPES):
+        for units in LARGE_UNITS:
+            path = scratch / f"{shape}-{units}"
+            path.write_text(script(shape, units))
+            data = path.read_bytes()
+            rows.append({"shape": shape, "units": units, "bytes": len(data),
+                         "parse": _cpu_median(lambda: parse(data)),
+                         "scan": _cpu_median(lambda: process(str(path), settings, libraries))})
+    return rows
+
+
+def _cpu_median(work: Any, runs: int = 3) -> float:
+    """The median CPU seconds of RUNS calls of WORK."""
+    times = []
+    for _ in range(runs):
+        start = time.process_time()
+        work()
+        times.append(time.process_time() - start)
+    return statistics.median(times)
+
+
+def _large_table(rows: list[dict[str, Any]]) -> str:
+    small, large = LARGE_UNITS
+    lines = [f"(e) large scripts, CPU of the pipeline (as scan) against a bare parse of the same script; "
+             f"growth from {small:,} to {large:,} units (linear: about {large / small:.0f})",
+             f"{'shape':<18}{'KB':>7}{'parse s':>9}{'scan s':>8}{'scan/parse':>12}{'growth':>8}"]
+    by_shape: dict[str, dict[int, dict[str, Any]]] = defaultdict(dict)
+    for row in rows:
+        by_shape[row["shape"]][row["units"]] = row
+    for shape, sizes in by_shape.items():
+        big = sizes[large]
+        growth = big["scan"] / max(sizes[small]["scan"], 1e-9)
+        flag = "  grows faster than the script" if growth > 1.5 * large / small else ""
+        lines.append(f"{shape:<18}{big['bytes'] / 1024:>7.0f}{big['parse']:>9.3f}{big['scan']:>8.3f}"
+                     f"{big['scan'] / max(big['parse'], 1e-9):>12.1f}{growth:>8.1f}{flag}")
+    return "\n".join(lines)
+
+
 # -- the driver ------------------------------------------------------------------------------------
 
 
-def measure(name: str, root: Path, jobs: int, scratch: Path) -> dict[str, Any]:
+def measure(name: str, root: Path, jobs: int, scratch: Path) -> Any:
     """Run one stage in a fresh interpreter; a fresh destination for patch, removed after."""
     dest = Path(tempfile.mkdtemp(prefix="dest-", dir=scratch))
     try:
@@ -180,14 +243,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--files", type=int, default=10_000, help="at least this many files (default 10000)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each stage; the median is shown (default 3)")
     parser.add_argument("--jobs", type=int, default=None, help="the parallel run's jobs (default: the CPUs)")
-    parser.add_argument("--budget", type=float, default=270.0,
-                        help="skip a repeated run that would end past this many seconds (default 270)")
+    parser.add_argument("--budget", type=float, default=250.0,
+                        help="skip a repeated run that would end past this many seconds (default 250)")
     parser.add_argument("--tmp", type=Path, default=Path("/dev/shm") if Path("/dev/shm").is_dir() else None,
                         help="where the corpus is built (default /dev/shm if present, else the system's temp dir)")
-    parser.add_argument("--stage", choices=STAGES, help=argparse.SUPPRESS)
+    parser.add_argument("--stage", choices=STAGES + ("large",), help=argparse.SUPPRESS)
     parser.add_argument("--root", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--dest", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.stage == "large":
+        print(json.dumps(large_scripts(args.dest)))
+        return 0
     if args.stage:
         print(json.dumps(stage(args.stage, args.root, args.jobs or 1, args.dest)))
         return 0
@@ -203,7 +269,9 @@ def main(argv: list[str] | None = None) -> int:
         plan = [("read", 1), ("parse", 1), ("scan", 1), ("scan", jobs), ("patch", 1), ("patch", jobs)]
         plan = list(dict.fromkeys(plan))  # jobs == 1: each stage once
         runs = _rounds(plan, root, Path(scratch), args.repeat, args.budget, began)
+        large = measure("large", root, 1, Path(scratch))
     print(_table(plan, runs, jobs))
+    print(_large_table(large))
     print("load average at the end: " + " ".join(f"{x:.1f}" for x in os.getloadavg()) + " (other processes compete)")
     print(f"total {time.perf_counter() - began:.0f} s")
     return 0

@@ -35,12 +35,22 @@ SILENT_NODES = frozenset((
 ))
 
 
+@dataclass(frozen=True, eq=False)
+class CallSite:
+    """A call that led to a function's body, with the one that led to it: a chain shared by every
+    call below it, so that a chain of calls N deep costs N of them, not N * N / 2."""
+
+    path: str
+    node: Node
+    outer: CallSite | None = None
+
+
 @dataclass(frozen=True)
 class Context:
     path: str
     stream: str = "stdout"
     in_loop: bool = False
-    calls: tuple[tuple[str, Node], ...] = ()  # call sites that led here
+    calls: CallSite | None = None  # the innermost call site that led here
 
 
 Work = Union[tuple[Node, Context], Callable[[], list["Work"]]]
@@ -66,6 +76,7 @@ class Walker:
         # (context, command node, kind); LIBRARY_CALL: (the function's context, its body, LIBRARY_CALL)
         self.raw: list[tuple[Context, Node, str]] = []
         self.printing: set[tuple[str, int, int, str]] = set()
+        self._printed: set[CallSite] = set()  # the call sites whose nodes are in `printing`
         # calls into functions that print; the body of a library function walked on its own, else None
         self.calls: list[tuple[Context, Node, Node | None]] = []
         self.errors: list[int] = []
@@ -160,7 +171,7 @@ class Walker:
 
     def call(self, ctx: Context, node: Node, path: str, body: Node) -> list[Work]:
         """Walk the called function's body, then note the call if it printed to stdout."""
-        inner = Context(path, ctx.stream, ctx.in_loop, ctx.calls + ((ctx.path, node),))
+        inner = Context(path, ctx.stream, ctx.in_loop, CallSite(ctx.path, node, ctx.calls))
         if self.enter is not None and path != ctx.path:
             # From the script into the library: what the library's code prints does not depend on
             # the script (it never calls the script's functions), so it is walked and judged once.
@@ -195,14 +206,16 @@ class Walker:
     def record(self, ctx: Context, node: Node, kind: str, statement: Node | None = None) -> None:
         self.raw.append((ctx, node, kind))
         if ctx.stream == "stdout":
-            self._printing(ctx.calls + ((ctx.path, statement or node),))
+            self._printing(CallSite(ctx.path, statement or node, ctx.calls))
 
-    def _printing(self, sites: tuple[tuple[str, Node], ...]) -> None:
-        """Something printed under each of SITES: they, and every node around them, print."""
-        for path, site in sites:
-            self.printing.add(node_key(path, site))
-            for above in self.tree_index.ancestors(site):
-                self.printing.add(node_key(path, above))
+    def _printing(self, site: CallSite | None) -> None:
+        """Something printed at SITE: it, the call sites that led to it and every node around them print."""
+        while site is not None and site not in self._printed:  # a site's outer ones are in when it is
+            self._printed.add(site)
+            self.printing.add(node_key(site.path, site.node))
+            for above in self.tree_index.ancestors(site.node):
+                self.printing.add(node_key(site.path, above))
+            site = site.outer
 
 
 def _visited(node: Node) -> bool:
