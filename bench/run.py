@@ -28,8 +28,8 @@ also sees loops inside tree-sitter).
 
 Stages run round-robin, one run of each per round, for --repeat rounds; after its first run, a
 stage's next run is skipped when it would end past the --budget (seconds from the start,
-default 250; the large scripts (e) take about 20 s more), so that the whole benchmark stays under five minutes, and the table says how many
-runs each median comes from. The corpus and the patch destinations live under --tmp (default
+default 250; the large scripts (e) take about 20 s more), so that the whole benchmark stays
+under five minutes, and the table says how many runs each median comes from. The corpus and the patch destinations live under --tmp (default
 /dev/shm when it is a directory, a tmpfs on Linux: the figures are CPU, not disk; on ext4 each
 atomic write's two fsyncs cost about 3 ms more). It prints
 files/s, MB/s and peak RSS (the stage's own process, and its largest pool worker), then the
