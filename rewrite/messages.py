@@ -2,11 +2,14 @@
 the literal pieces a rewording may touch."""
 from __future__ import annotations
 
+import re
+
 from tree_sitter import Node
 
 from rewrite.parse import Span, text, unquote, walk
 from rewrite.values import expansion_value, var_name
 
+HOLE = re.compile(rb"%[sd]")  # a printf conversion a sample value fills
 PID_SAMPLE = b" ".join(b"%d" % (1000001 + i) for i in range(9))  # nine 7-digit pids
 
 
@@ -17,16 +20,17 @@ def render(args: list[Node], env: dict[bytes, bytes]) -> tuple[bytes, bytes, boo
     rendered: list[bytes] = []
     translated = False
     unknown_at: int | None = None
+    offset = 0  # where the next word starts in the rendered text
     for arg in args:
         if arg.type == "$":
             translated = True
             continue
         written.append(text(arg))
-        offset = len(b" ".join(rendered + [b""])) if rendered else 0
         piece, unknown = _render_word(arg, env)
         if unknown is not None and unknown_at is None:
             unknown_at = offset + unknown
         rendered.append(piece)
+        offset += len(piece) + 1
     out = b" ".join(rendered)
     return b" ".join(written), out, translated, unknown_at is not None and _state_after(out, unknown_at)
 
@@ -95,17 +99,19 @@ def message_pieces(args: list[Node]) -> tuple[tuple[tuple[Span, bytes], ...], tu
 
     Unquoted words in a row (`echo $p is not running`) are one fragment, blanks included, so that a
     phrase is reworded as a whole (`is not running` -> `is stopped`, not `is not stopped`)."""
-    literals: list[tuple[Span, bytes]] = []
+    literals: list[tuple[int, int, list[bytes]]] = []  # start, end, the bytes in pieces (a run grows by two)
     dollars = []
+    texts: dict[Node, bytes] = {}  # the commands' text, for the bytes between two arguments
     previous: Node | None = None  # the last argument, when it was a plain word
     for arg in args:
         if arg.type == "$":
             dollars.append(Span(arg.start_byte, arg.end_byte))
         if arg.type == "word" and previous is not None:
-            gap = _between(previous, arg)
+            gap = _between(previous, arg, texts)
             if gap and not gap.strip(b" \t"):
-                start = literals[-1][0].start
-                literals[-1] = (Span(start, arg.end_byte), literals[-1][1] + gap + text(arg))
+                start, _, pieces = literals[-1]
+                pieces += (gap, text(arg))
+                literals[-1] = (start, arg.end_byte, pieces)
                 previous = arg
                 continue
         previous = arg if arg.type == "word" else None
@@ -113,16 +119,18 @@ def message_pieces(args: list[Node]) -> tuple[tuple[tuple[Span, bytes], ...], tu
         for sub in walk(arg):  # a word glued to an expansion (`running$p`) is one of the concatenation's children
             if sub.type in ("string_content", "raw_string") or (sub.type == "word" and (
                     sub is arg or (sub.start_byte, sub.end_byte) in glued)):
-                literals.append((Span(sub.start_byte, sub.end_byte), text(sub)))
-    return tuple(literals), tuple(dollars)
+                literals.append((sub.start_byte, sub.end_byte, [text(sub)]))
+    return tuple((Span(start, end), b"".join(pieces)) for start, end, pieces in literals), tuple(dollars)
 
 
-def _between(left: Node, right: Node) -> bytes:
-    """The source bytes between two arguments of one command."""
+def _between(left: Node, right: Node, texts: dict[Node, bytes]) -> bytes:
+    """The source bytes between two arguments of one command (TEXTS: the commands' text, read once each)."""
     parent = left.parent
-    if parent is None or parent.text is None:
+    if parent is None:
         return b""
-    return parent.text[left.end_byte - parent.start_byte:right.start_byte - parent.start_byte]
+    if parent not in texts:
+        texts[parent] = parent.text or b""
+    return texts[parent][left.end_byte - parent.start_byte:right.start_byte - parent.start_byte]
 
 
 def render_printf(args: list[Node], env: dict[bytes, bytes]) -> tuple[bytes, bytes, bool, bool]:
@@ -134,16 +142,18 @@ def render_printf(args: list[Node], env: dict[bytes, bytes]) -> tuple[bytes, byt
     if not args:
         return b"", b"", translated, False
     written, out, _, _ = render(args[:1], env)
-    out = out.replace(b"\\n", b"\n").replace(b"%%", b"\0")
+    form = out.replace(b"\\n", b"\n").replace(b"%%", b"\0")
+    pieces: list[bytes] = []
     unknown_at: list[int] = []
-    for arg in args[1:]:
-        holes = [p for p in (out.find(b"%s"), out.find(b"%d")) if p >= 0]
-        if not holes:
-            break
+    done = length = 0  # the format's bytes before DONE are in PIECES, LENGTH bytes in all
+    for arg, hole in zip(args[1:], HOLE.finditer(form)):  # each argument fills the next hole, as printf does
         piece, unknown = _render_word(arg, env)
+        pieces += (form[done:hole.start()], piece)
+        length += hole.start() - done
         if unknown is not None:
-            unknown_at.append(min(holes) + unknown)
-        out = out[:min(holes)] + piece + out[min(holes) + 2:]
-    out = out.replace(b"\0", b"%")
+            unknown_at.append(length + unknown)
+        length += len(piece)
+        done = hole.end()
+    out = (b"".join(pieces) + form[done:]).replace(b"\0", b"%")
     written_all = b" ".join([written] + [text(a) for a in args[1:]])
     return written_all, out, translated, any(_state_after(out, at) for at in unknown_at)

@@ -25,6 +25,18 @@ SHAPES: dict[str, Callable[[int], str]] = {
     # one long status branch: every output followed to the branch's end
     "echos": lambda n: _case("".join(f'  echo "line {i} is running"\n' for i in range(n))),
     "heredocs": lambda n: _case("".join(f"cat <<EOF\nfoo {i} is running\nEOF\n" for i in range(n))),
+    # one edit each: a translated running line (HB001, HB002), a stopped message reworded (HB010),
+    # a banner sent to stderr (HB020, which a second pass over the patched copy then judges)
+    "running_lines": lambda n: _case('  if [ "$x" = 0 ]; then echo "foo is stopped"; exit 3\n' + "".join(
+        f'  elif [ "$x" = {i} ]; then echo $"foo (pid $pid) is running..."; exit 0\n' for i in range(1, n))
+        + "  fi\n"),
+    "stopped_words": lambda n: _case('  if [ "$x" = 0 ]; then echo running; exit 0\n' + "".join(
+        f'  elif [ "$x" = {i} ]; then echo "foo {i} is not running"; exit 3\n' for i in range(1, n)) + "  fi\n"),
+    "banners": lambda n: _case("".join(f'  echo "checking part {i}"\n' for i in range(n)) + "  status foo\n"),
+    # one command of many words
+    "words": lambda n: _case("  echo " + " ".join(f"w{i}" for i in range(n)) + " is running\n"),
+    "printf_args": lambda n: _case('  printf "' + "%s " * n + 'is running\\n" ' + " ".join(f"w{i}" for i in range(n))
+                                   + "\n"),
     "calls": lambda n: 'st() { echo "foo is running"; }\n' + _case("  st\n" * n),
     "library_calls": lambda n: _case("  status foo\n" * n),
     "assignments": lambda n: _case("".join(f"  rc{i}=$?\n" for i in range(n)) + '  echo "foo is running"\n  exit $rc0\n'),
