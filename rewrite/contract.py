@@ -15,10 +15,11 @@ UNKNOWN = "unknown"
 
 LRMD_WINDOW = 79
 
-_RM_NOT_RUNNING = re.compile(rb"[Nn][Oo][Tt] .*[Rr]unning", re.DOTALL)
+# `X.*Y` is searched as X, then Y after the first X: the same answer (the first X ends first) in
+# one pass, where `.*` tries every end of the text again after each X (quadratic in a text of many X).
+_RM_NOT = re.compile(rb"[Nn][Oo][Tt] ")
+_RM_RUNNING_WORD = re.compile(rb"[Rr]unning")
 _RM_RUNNING = re.compile(rb"[Rr]unning|OK")
-_LRMD_STOPPED = re.compile(rb"stopped|not.*running", re.DOTALL)
-_LRMD_RUNNING = re.compile(rb"running")
 
 
 class Verdicts(NamedTuple):
@@ -29,7 +30,7 @@ class Verdicts(NamedTuple):
 
 def rm_verdict(stdout: bytes) -> str:
     """ResourceManager's `case` on `$script status`: not-running is checked first."""
-    if _RM_NOT_RUNNING.search(stdout):
+    if _then(_RM_NOT, _RM_RUNNING_WORD, stdout):  # `*[Nn][Oo][Tt]\ *[Rr]unning*`
         return STOPPED
     return RUNNING if _RM_RUNNING.search(stdout) else STOPPED
 
@@ -46,9 +47,9 @@ def lrmd_verdict(stdout: bytes, window: int | None = LRMD_WINDOW) -> str:
     """
     seen = lrmd_buffer(stdout, window)
     lower = seen.lower()
-    if _LRMD_STOPPED.search(lower):
+    if b"stopped" in lower or _then(b"not", b"running", lower):  # `stopped|not.*running`
         return STOPPED
-    return RUNNING if _LRMD_RUNNING.search(lower) or b"OK" in seen else STOPPED
+    return RUNNING if b"running" in lower or b"OK" in seen else STOPPED
 
 
 def lsb_verdict(code: int | None) -> str:
@@ -70,15 +71,27 @@ def says_running(text: bytes) -> bool:
     return b"running" in text.lower() or b"OK" in text
 
 
-_STOPPED_WORDS = re.compile(
-    rb"\b(not|isn't|is\s+not|never)\b.*\b(running|ok)\b|\b(stopped|dead|unused|inactive|down|failed|failure)\b",
-    re.IGNORECASE | re.DOTALL,
-)
+_NEGATION = re.compile(rb"\b(not|isn't|is\s+not|never)\b", re.IGNORECASE)
+_NEGATED = re.compile(rb"\b(running|ok)\b", re.IGNORECASE)
+_STOPPED_WORDS = re.compile(rb"\b(stopped|dead|unused|inactive|down|failed|failure)\b", re.IGNORECASE)
 _RUNNING_WORDS = re.compile(rb"\b(running|alive|active|up)\b|\bOK\b", re.IGNORECASE)
 
 
 def text_outcome(text: bytes) -> str:
     """What a message means to a human reader: running, stopped, or unknown."""
-    if _STOPPED_WORDS.search(text):
+    if _then(_NEGATION, _NEGATED, text) or _STOPPED_WORDS.search(text):
         return STOPPED
     return RUNNING if _RUNNING_WORDS.search(text) else UNKNOWN
+
+
+def _then(first: re.Pattern[bytes] | bytes, then: re.Pattern[bytes] | bytes, text: bytes) -> bool:
+    """Does THEN occur in TEXT after (not overlapping) the first occurrence of FIRST: `FIRST.*THEN`."""
+    if isinstance(first, bytes):
+        at = text.find(first)
+        end = at + len(first) if at >= 0 else -1
+    else:
+        found = first.search(text)
+        end = found.end() if found is not None else -1
+    if end < 0:
+        return False
+    return text.find(then, end) >= 0 if isinstance(then, bytes) else then.search(text, end) is not None

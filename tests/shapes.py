@@ -37,6 +37,8 @@ SHAPES: dict[str, Callable[[int], str]] = {
     "words": lambda n: _case("  echo " + " ".join(f"w{i}" for i in range(n)) + " is running\n"),
     "printf_args": lambda n: _case('  printf "' + "%s " * n + 'is running\\n" ' + " ".join(f"w{i}" for i in range(n))
                                    + "\n"),
+    # each `not` starts a `not.*running` search
+    "negations": lambda n: _case('  echo "foo is ' + "not " * n + 'there"\n  exit 3\n'),
     "calls": lambda n: 'st() { echo "foo is running"; }\n' + _case("  st\n" * n),
     "library_calls": lambda n: _case("  status foo\n" * n),
     "assignments": lambda n: _case("".join(f"  rc{i}=$?\n" for i in range(n)) + '  echo "foo is running"\n  exit $rc0\n'),

@@ -7,7 +7,11 @@ rule 2 (a stopped path prints neither `running` in any case nor `OK`).
 """
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rewrite.contract import LRMD_WINDOW
 from rewrite.contract import RUNNING
@@ -222,3 +226,26 @@ def test_says_running(text, expected):
 )
 def test_text_outcome(text, expected):
     assert text_outcome(text) == expected
+
+
+# The globs as regular expressions, as the consumers state them: `.*` retries every end of the text
+# after each `not`, which made a text of many `not`s quadratic. The verdicts must be theirs.
+_RM_GLOB = re.compile(rb"[Nn][Oo][Tt] .*[Rr]unning", re.DOTALL)
+_LRMD_GLOB = re.compile(rb"stopped|not.*running", re.DOTALL)
+_STOPPED_TEXT = re.compile(
+    rb"\b(not|isn't|is\s+not|never)\b.*\b(running|ok)\b|\b(stopped|dead|unused|inactive|down|failed|failure)\b",
+    re.IGNORECASE | re.DOTALL)
+_RUNNING_TEXT = re.compile(rb"\b(running|alive|active|up)\b|\bOK\b", re.IGNORECASE)
+TOKENS = [b"not", b"Not", b"NOT", b"no", b"is", b"isn't", b"never", b"running", b"Running", b"RUNNING", b"ok", b"OK",
+          b"stopped", b"dead", b"up", b"x", b" ", b"  ", b"\t", b"\n", b"-", b"'"]
+
+
+@settings(max_examples=300)
+@given(st.lists(st.sampled_from(TOKENS), max_size=14).map(b"".join))
+def test_verdicts_are_the_globs(text: bytes) -> None:
+    rm = STOPPED if _RM_GLOB.search(text) else RUNNING if re.search(rb"[Rr]unning|OK", text) else STOPPED
+    line = text.split(b"\n", 1)[0]
+    lrmd = STOPPED if _LRMD_GLOB.search(line.lower()) else RUNNING if b"running" in line.lower() or b"OK" in line \
+        else STOPPED
+    human = STOPPED if _STOPPED_TEXT.search(text) else RUNNING if _RUNNING_TEXT.search(text) else UNKNOWN
+    assert (rm_verdict(text), lrmd_verdict(text, None), text_outcome(text)) == (rm, lrmd, human)
