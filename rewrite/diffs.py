@@ -6,8 +6,10 @@ without a newline is marked with GNU diff's "\\ No newline at end of file", so t
 """
 from __future__ import annotations
 
+import bisect
 import difflib
 import os
+import re
 from collections.abc import Iterator, Sequence
 from typing import Literal
 
@@ -37,12 +39,20 @@ def split_lines(data: bytes) -> list[bytes]:
 # -- writing ------------------------------------------------------------------------------
 
 
-def unified_diff(old: bytes, new: bytes, old_name: str, new_name: str, context: int = 3) -> bytes:
-    """A GNU-style unified diff from OLD to NEW (b"" when they are identical)."""
+Change = tuple[int, int, bytes]  # bytes [start, end) of the old text replaced by the bytes given
+Block = tuple[int, int, int, int]  # lines a[a1:a2] of the old text became b[b1:b2] of the new
+
+
+def unified_diff(old: bytes, new: bytes, old_name: str, new_name: str, context: int = 3,
+                 changes: Sequence[Change] = ()) -> bytes:
+    """A GNU-style unified diff from OLD to NEW (b"" when they are identical).
+
+    CHANGES: the edits that make NEW from OLD (sorted, apart), when known: only the lines they touch
+    are matched, the lines between them are equal."""
     if old == new:
         return b""
     a, b = split_lines(old), split_lines(new)
-    matcher = _TrimmedMatcher(a, b)
+    matcher = _Matcher(a, b, _blocks(old, a, b, changes) if changes else [(0, len(a), 0, len(b))])
     hunks = [_hunk(a, b, group) for group in matcher.get_grouped_opcodes(context)]
     return _file_header(old_name, new_name) + b"".join(hunks)
 
@@ -53,33 +63,69 @@ def new_file_diff(new: bytes, name: str) -> bytes:
     return b"--- /dev/null\n" + diff.split(b"\n", 1)[1] if diff else b""
 
 
-class _TrimmedMatcher(difflib.SequenceMatcher[bytes]):
-    """SequenceMatcher on the lines between the common prefix and suffix only.
+def _blocks(old: bytes, a: list[bytes], b: list[bytes], changes: Sequence[Change]) -> list[Block]:
+    """The lines each change touches, before and after it, joined where they meet; one block of
+    the whole texts when the lines between them do not come out equal (they always should)."""
+    newlines = [m.start() for m in re.finditer(b"\n", old)]
 
-    Edits touch a few lines; matching the whole file is quadratic on repetitive text (10,000
-    identical `fi` lines), matching the changed middle is not.
+    def line_of(offset: int) -> int:  # the lines before OFFSET's
+        return bisect.bisect_left(newlines, offset)
+
+    blocks: list[Block] = []
+    shift = 0  # lines the changes before this one added
+    for start, end, text in changes:
+        a1, a2 = line_of(start), min(line_of(end) + 1, len(a))
+        grown = text.count(b"\n") - old.count(b"\n", start, end)
+        b1, b2 = a1 + shift, a2 + shift + grown
+        shift += grown
+        if blocks and a1 <= blocks[-1][1]:
+            a1, b1 = blocks.pop()[::2]
+        blocks.append((a1, a2, b1, b2))
+    if blocks and blocks[-1][1] == len(a):
+        blocks[-1] = blocks[-1][:3] + (len(b),)  # the last line, with or without its newline
+    done = (0, 0)
+    for a1, a2, b1, b2 in blocks + [(len(a), len(a), len(b), len(b))]:
+        if a1 - done[0] != b1 - done[1] or a[done[0]:a1] != b[done[1]:b1] or a2 < a1 or b2 < b1:
+            return [(0, len(a), 0, len(b))]
+        done = (a2, b2)
+    return blocks
+
+
+class _Matcher(difflib.SequenceMatcher[bytes]):
+    """Line opcodes from A to B where only BLOCKS may differ.
+
+    Each block is matched without its common first and last lines: SequenceMatcher is quadratic on
+    repetitive text (10,000 identical `fi` lines), and edits touch a few lines.
     """
 
-    def __init__(self, a: list[bytes], b: list[bytes]) -> None:
-        head = 0
-        while head < min(len(a), len(b)) and a[head] == b[head]:
-            head += 1
-        tail = 0
-        while tail < min(len(a), len(b)) - head and a[-1 - tail] == b[-1 - tail]:
-            tail += 1
-        self.trim = head, tail
-        super().__init__(None, a[head:len(a) - tail], b[head:len(b) - tail], autojunk=False)
-        self.whole = a, b
+    def __init__(self, a: list[bytes], b: list[bytes], blocks: list[Block]) -> None:
+        super().__init__(None, [], [], autojunk=False)
+        self.whole, self.blocks = (a, b), blocks
 
     def get_opcodes(self) -> list[Opcode]:
-        head, tail = self.trim
         a, b = self.whole
-        middle: list[Opcode] = [(tag, i1 + head, i2 + head, j1 + head, j2 + head)
-                                for tag, i1, i2, j1, j2 in super().get_opcodes()]
-        ends: list[Opcode] = [("equal", 0, head, 0, head)] if head else []
-        if tail:
-            middle.append(("equal", len(a) - tail, len(a), len(b) - tail, len(b)))
-        return _merge_equal(ends + middle)
+        codes: list[Opcode] = []
+        done = (0, 0)
+        for a1, a2, b1, b2 in self.blocks:
+            codes.append(("equal", done[0], a1, done[1], b1))
+            codes += _block_opcodes(a, b, (a1, a2, b1, b2))
+            done = (a2, b2)
+        codes.append(("equal", done[0], len(a), done[1], len(b)))
+        return _merge_equal(codes)
+
+
+def _block_opcodes(a: list[bytes], b: list[bytes], block: Block) -> list[Opcode]:
+    a1, a2, b1, b2 = block
+    head = 0
+    while head < min(a2 - a1, b2 - b1) and a[a1 + head] == b[b1 + head]:
+        head += 1
+    tail = 0
+    while tail < min(a2 - a1, b2 - b1) - head and a[a2 - 1 - tail] == b[b2 - 1 - tail]:
+        tail += 1
+    matcher = difflib.SequenceMatcher(None, a[a1 + head:a2 - tail], b[b1 + head:b2 - tail], autojunk=False)
+    middle: list[Opcode] = [(tag, i1 + a1 + head, i2 + a1 + head, j1 + b1 + head, j2 + b1 + head)
+                            for tag, i1, i2, j1, j2 in matcher.get_opcodes()]
+    return [("equal", a1, a1 + head, b1, b1 + head), *middle, ("equal", a2 - tail, a2, b2 - tail, b2)]
 
 
 def _merge_equal(codes: list[Opcode]) -> list[Opcode]:

@@ -326,19 +326,19 @@ def _plan(base: FileResult, settings: Settings, tree: Tree) -> FileResult:
         return _replace(base, findings=findings)
     try:
         patched = splice(base.original, edits)
-        diff = _diff(base.original, patched, base.name, settings)
+        diff = _diff(base.original, patched, base.name, settings, edits)
     except (OverlapError, DiffError) as exc:
         return _replace(base, state=ERROR, findings=findings, reason=f"cannot patch: {exc}")
     return _replace(base, state=PATCHABLE, findings=findings, patched=patched, diff=diff,
                     rewired=any(f.rule == "HB030" for f in findings))
 
 
-def _diff(old: bytes, new: bytes, name: str, settings: Settings) -> bytes:
-    """The checked diff from OLD to NEW; without settings.diffs only NAME is checked and b"" returned."""
+def _diff(old: bytes, new: bytes, name: str, settings: Settings, edits: list[Edit]) -> bytes:
+    """The checked diff from OLD to NEW (EDITS make it); without settings.diffs only NAME is checked, b"" returned."""
     if not settings.diffs:
         check_name(name)
         return b""
-    diff = unified_diff(old, new, name, name)
+    diff = unified_diff(old, new, name, name, changes=[(e.start, e.end, e.new) for e in normalize(edits)])
     check_diff(diff)
     return diff
 

@@ -33,6 +33,9 @@ SHAPES: dict[str, Callable[[int], str]] = {
     "stopped_words": lambda n: _case('  if [ "$x" = 0 ]; then echo running; exit 0\n' + "".join(
         f'  elif [ "$x" = {i} ]; then echo "foo {i} is not running"; exit 3\n' for i in range(1, n)) + "  fi\n"),
     "banners": lambda n: _case("".join(f'  echo "checking part {i}"\n' for i in range(n)) + "  status foo\n"),
+    # two edits with many identical lines between them: the diff matches only the lines edits touch
+    "repeated_lines": lambda n: _case('  if [ -f /x ]; then\n    echo $"foo (pid $pid) is running..."\n    exit 0\n'
+                                      "  fi\n" + "  :\n" * n + '  echo $"foo is not running"\n  exit 3\n'),
     # one command of many words
     "words": lambda n: _case("  echo " + " ".join(f"w{i}" for i in range(n)) + " is running\n"),
     "printf_args": lambda n: _case('  printf "' + "%s " * n + 'is running\\n" ' + " ".join(f"w{i}" for i in range(n))

@@ -7,8 +7,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from rewrite.diffs import Change
 from rewrite.diffs import DiffError
+from rewrite.diffs import _blocks
 from rewrite.diffs import apply_diff
 from rewrite.diffs import check_diff
 from rewrite.diffs import split_lines
@@ -300,3 +304,44 @@ def test_apply_diff_ignores_trailing_blank_line() -> None:
 def test_apply_diff_reads_lines_that_look_like_headers() -> None:
     old, new = b"--- a\n+++ b\n", b"-- a\n++ b\n"
     assert apply_diff(old, unified_diff(old, new, "f", "f")) == new
+
+
+@st.composite
+def _edited(draw: st.DrawFn) -> tuple[bytes, list[Change]]:
+    """A text of short lines (CRs, no final newline) and edits of it: sorted, apart, any bytes, any span."""
+    old = b"".join(draw(st.lists(st.sampled_from([b"a\n", b"b\n", b"fi\n", b"fi\n", b"c\r\n", b"\n", b"x"]),
+                                 max_size=30)))
+    cuts = sorted(draw(st.lists(st.integers(0, len(old)), max_size=8)))
+    edits = []
+    for start, end in zip(cuts[::2], cuts[1::2]):
+        if not edits or start > edits[-1][1]:
+            edits.append((start, end, draw(st.sampled_from([b"", b"X", b"fi\n", b"\n", b"y\nz", b" >&2"]))))
+    return old, edits
+
+
+@settings(max_examples=400)
+@given(_edited())
+def test_a_diff_from_known_edits_matches_only_the_lines_they_touch(edited: tuple[bytes, list[Change]]) -> None:
+    old, edits = edited
+    new = _splice(old, edits)
+    diff = unified_diff(old, new, "f", "f", changes=edits)
+    assert apply_diff(old, diff) == new
+    a, b = split_lines(old), split_lines(new)
+    touched = sum(old.count(b"\n", 0, end) - old.count(b"\n", 0, start) + 1 for start, end, _ in edits)
+    assert sum(a2 - a1 for a1, a2, _, _ in _blocks(old, a, b, edits)) <= touched  # no fall back to the whole
+
+
+def _splice(old: bytes, edits: list[Change]) -> bytes:
+    out, done = [], 0
+    for start, end, text in edits:
+        out += [old[done:start], text]
+        done = end
+    return b"".join(out + [old[done:]])
+
+
+def test_a_diff_from_known_edits_among_10000_identical_lines_applies_with_gnu_patch(tmp_path: Path) -> None:
+    old = b"start\n" + b"fi\n" * 10_000 + b"end\n"
+    edits = [(0, 5, b"START"), (len(old) - 4, len(old) - 1, b"END")]
+    diff = unified_diff(old, _splice(old, edits), NAME, NAME, changes=edits)
+    assert diff.count(b"\n@@ -") == 2
+    assert run_tool(["patch", "--quiet", "-p1"], tmp_path, old, diff) == _splice(old, edits)
