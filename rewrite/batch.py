@@ -15,6 +15,7 @@ import signal
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from multiprocessing.synchronize import Event
 from typing import NamedTuple
 
 from rewrite.inputs import Input
@@ -139,8 +140,23 @@ def _serial(inputs: Sequence[Input], job: Job) -> Iterator[Done]:
 
 
 def _pooled(inputs: Sequence[Input], job: Job, workers: int) -> Iterator[Done]:
-    with multiprocessing.Pool(workers, _start_worker, (job,)) as pool:
-        yield from pool.imap_unordered(_work, enumerate(inputs), chunk_size(len(inputs), workers))
+    """The pool's results, in completion order. When the caller stops early (closes the generator,
+    Ctrl-C), no worker is killed: one killed while it sends a result keeps the result queue's lock,
+    and the pool's own terminate() then waits for it for ever. The workers skip what is left and exit."""
+    stop = multiprocessing.Event()
+    pool = multiprocessing.Pool(workers, _start_worker, (job, stop))
+    try:
+        for done in pool.imap_unordered(_work, enumerate(inputs), chunk_size(len(inputs), workers)):
+            if done is not None:
+                yield done
+    finally:
+        stop.set()
+        pool.close()
+        try:
+            pool.join()
+        except KeyboardInterrupt:  # pragma: no cover - a second Ctrl-C: stop waiting for a worker busy on one file
+            pool.terminate()
+            raise
 
 
 def _counted(done: Iterable[Done], total: int, progress: Progress) -> Iterator[Done]:
@@ -163,17 +179,18 @@ def _in_order(done: Iterable[Done]) -> Iterator[Done]:
 # -- in the worker processes ------------------------------------------------------------------
 
 _worker: Worker | None = None
+_stop: Event | None = None  # set when the caller stopped: the inputs left are skipped
 
 
-def _start_worker(job: Job) -> None:  # pragma: no cover - runs in the worker processes
-    global _worker
+def _start_worker(job: Job, stop: Event) -> None:  # pragma: no cover - runs in the worker processes
+    global _worker, _stop
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the pool
-    _worker = Worker(job)
+    _worker, _stop = Worker(job), stop
 
 
-def _work(task: tuple[int, Input]) -> Done:  # pragma: no cover - runs in the worker processes
-    assert _worker is not None, "worker used before _start_worker"
-    return _worker(*task)
+def _work(task: tuple[int, Input]) -> Done | None:  # pragma: no cover - runs in the worker processes
+    assert _worker is not None and _stop is not None, "worker used before _start_worker"
+    return None if _stop.is_set() else _worker(*task)
 
 
 __all__ = ["Done", "Job", "KEEPS", "KEEP_ALL", "KEEP_NONE", "KEEP_WRITABLE", "Progress", "Worker", "default_jobs",
