@@ -92,7 +92,7 @@ class Flow:
                 continue
             children, place = self.w.tree_index.siblings(parent, cur)
             skip_next = False
-            for sib in children[place + 1:]:
+            for sib in (children[i] for i in range(place + 1, len(children))):  # not a copy of the rest
                 if not sib.is_named:
                     word = text(sib)
                     if word in (b"elif", b"else", b";;", b"fi", b"esac", b"done", b"}", b";&", b";;&"):
@@ -181,7 +181,7 @@ class Flow:
         if parent is None or parent.type == "list":
             return False
         children, place = self.w.tree_index.siblings(parent, stmt)
-        for sib in reversed(children[:place]):
+        for sib in (children[i] for i in range(place - 1, -1, -1)):  # not a copy of the ones before
             if not sib.is_named:
                 if text(sib) in BRANCH_ENDS:
                     return False
