@@ -21,8 +21,8 @@ measures, each stage in a fresh Python process so that its peak memory is its ow
 
 Then (e) large scripts: for each shape of tests/shapes.py (thousands of functions, case arms,
 lines of one status branch, calls, here-documents, ...), a script of 2,000 and one of 8,000 units,
-each parsed bare and taken through the pipeline as `scan` does, in one process: the CPU ratio of
-the pipeline to the bare parse, and how the pipeline's time grows from 2,000 to 8,000 units
+each parsed bare and taken through the pipeline as `scan` does, in one process (the median of five
+runs, each from a collected heap): the CPU ratio of the pipeline to the bare parse, and how the pipeline's time grows from 2,000 to 8,000 units
 (linear: about 4; tests/test_scaling.py counts the same growth in lines of ha-rewrite run, this
 also sees loops inside tree-sitter).
 
@@ -40,6 +40,7 @@ the speed-up with more jobs.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import math
 import os
@@ -194,10 +195,12 @@ def large_scripts(scratch: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def _cpu_median(work: Any, runs: int = 3) -> float:
-    """The median CPU seconds of RUNS calls of WORK."""
+def _cpu_median(work: Any, runs: int = 5) -> float:
+    """The median CPU seconds of RUNS calls of WORK, each from a collected heap (a collection of what
+    the one before left would be charged to it)."""
     times = []
     for _ in range(runs):
+        gc.collect()
         start = time.process_time()
         work()
         times.append(time.process_time() - start)
