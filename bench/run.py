@@ -19,23 +19,23 @@ measures, each stage in a fresh Python process so that its peak memory is its ow
                  directory per replicated family, because all copies of `httpd` in one --dest
                  would be a name conflict
 
-Then (e) large scripts: for each shape of tests/shapes.py (thousands of functions, case arms,
-lines of one status branch, calls, here-documents, ...), a script of 2,000 and one of 8,000 units,
-each parsed bare and taken through the pipeline as `scan` does, in one process (the median of five
-runs, each from a collected heap): the CPU ratio of the pipeline to the bare parse, and how the pipeline's time grows from 2,000 to 8,000 units
-(linear: about 4; tests/test_scaling.py counts the same growth in lines of ha-rewrite run, this
-also sees loops inside tree-sitter).
+Then (e) large scripts: for each shape of tests/shapes.py (thousands of functions, case arms, lines
+of one status branch, calls, here-documents, ...), a script of 2,000 and one of 8,000 units, each
+parsed bare and taken through the pipeline as `scan` does, in one process (the median of five runs,
+each from a collected heap): the CPU ratio of the pipeline to the bare parse, and how the
+pipeline's time grows from 2,000 to 8,000 units (linear: about 4; tests/test_scaling.py counts the
+same growth in lines of Python run; this also sees loops in C).
 
 Stages run round-robin, one run of each per round, for --repeat rounds; after its first run, a
-stage's next run is skipped when it would end past the --budget (seconds from the start,
-default 250; the large scripts (e) take about 20 s more), so that the whole benchmark stays
-under five minutes, and the table says how many runs each median comes from. The corpus and the patch destinations live under --tmp (default
-/dev/shm when it is a directory, a tmpfs on Linux: the figures are CPU, not disk; on ext4 each
-atomic write's two fsyncs cost about 3 ms more). It prints
-files/s, MB/s and peak RSS (the stage's own process, and its largest pool worker), then the
-ratios c/b and d/b at --jobs 1 (of wall time, and of CPU time, which other processes on the
-machine disturb less; also per round, each against that round's parse, to show the spread) and
-the speed-up with more jobs.
+stage's next run is skipped when it would end past the --budget (seconds from the start, default
+250; the large scripts (e) take about 30 s more), so that the whole benchmark stays under five
+minutes, and the table says how many runs each median comes from. The corpus and the patch
+destinations live under --tmp (default /dev/shm when it is a directory, a tmpfs on Linux: the
+figures are CPU, not disk; on ext4 each atomic write's two fsyncs cost about 3 ms more). It prints
+files/s, MB/s and peak RSS (the stage's own process, and its largest pool worker), then the ratios
+c/b and d/b at --jobs 1 (of wall time, and of CPU time, which other processes on the machine
+disturb less; also per round, each against that round's parse, to show the spread) and the speed-up
+with more jobs.
 """
 from __future__ import annotations
 

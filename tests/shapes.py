@@ -44,7 +44,8 @@ SHAPES: dict[str, Callable[[int], str]] = {
     "negations": lambda n: _case('  echo "foo is ' + "not " * n + 'there"\n  exit 3\n'),
     "calls": lambda n: 'st() { echo "foo is running"; }\n' + _case("  st\n" * n),
     "library_calls": lambda n: _case("  status foo\n" * n),
-    "assignments": lambda n: _case("".join(f"  rc{i}=$?\n" for i in range(n)) + '  echo "foo is running"\n  exit $rc0\n'),
+    "assignments": lambda n: _case("".join(f"  rc{i}=$?\n" for i in range(n))
+                                   + '  echo "foo is running"\n  exit $rc0\n'),
     "elifs": lambda n: _case('  if [ "$x" = 0 ]; then echo running\n' + "".join(
         f'  elif [ "$x" = {i} ]; then echo "foo {i} is stopped"; exit 3\n' for i in range(1, n)) + "  fi\n"),
     "nested_ifs": lambda n: _case("if [ -f /x ]; then\n" * n + 'echo "foo is running"\n' + "fi\n" * n),

@@ -21,6 +21,7 @@ from rewrite.pipeline import Libraries, process
 from rewrite.transform import Settings
 from shapes import FUNCTIONS, SHAPES, script
 
+
 def _work(path: Path) -> int:
     """Lines of Python run to take PATH through the whole pipeline (scan, plan, diff)."""
     lines = 0
@@ -30,13 +31,10 @@ def _work(path: Path) -> int:
         lines += event == "line"
         return local
 
-    def calls(frame: FrameType, event: str, arg: Any) -> Callable[..., Any]:
-        return local
-
     libraries = Libraries(explicit={"redhat": str(FUNCTIONS)})
     process(str(FUNCTIONS), Settings(), libraries)  # the library's own judgement is not the script's work
     previous = sys.gettrace()  # coverage's, under .ci/run: given back after
-    sys.settrace(calls)
+    sys.settrace(local)
     try:
         result = process(str(path), Settings(), libraries)
     finally:
