@@ -20,6 +20,8 @@ LRMD_WINDOW = 79
 _RM_NOT = re.compile(rb"[Nn][Oo][Tt] ")
 _RM_RUNNING_WORD = re.compile(rb"[Rr]unning")
 _RM_RUNNING = re.compile(rb"[Rr]unning|OK")
+_LRMD_NOT = re.compile(rb"not")
+_LRMD_RUNNING = re.compile(rb"running")
 
 
 class Verdicts(NamedTuple):
@@ -47,7 +49,7 @@ def lrmd_verdict(stdout: bytes, window: int | None = LRMD_WINDOW) -> str:
     """
     seen = lrmd_buffer(stdout, window)
     lower = seen.lower()
-    if b"stopped" in lower or _then(b"not", b"running", lower):  # `stopped|not.*running`
+    if b"stopped" in lower or _then(_LRMD_NOT, _LRMD_RUNNING, lower):  # `stopped|not.*running`
         return STOPPED
     return RUNNING if b"running" in lower or b"OK" in seen else STOPPED
 
@@ -84,14 +86,7 @@ def text_outcome(text: bytes) -> str:
     return RUNNING if _RUNNING_WORDS.search(text) else UNKNOWN
 
 
-def _then(first: re.Pattern[bytes] | bytes, then: re.Pattern[bytes] | bytes, text: bytes) -> bool:
+def _then(first: re.Pattern[bytes], then: re.Pattern[bytes], text: bytes) -> bool:
     """Does THEN occur in TEXT after (not overlapping) the first occurrence of FIRST: `FIRST.*THEN`."""
-    if isinstance(first, bytes):
-        at = text.find(first)
-        end = at + len(first) if at >= 0 else -1
-    else:
-        found = first.search(text)
-        end = found.end() if found is not None else -1
-    if end < 0:
-        return False
-    return text.find(then, end) >= 0 if isinstance(then, bytes) else then.search(text, end) is not None
+    found = first.search(text)
+    return found is not None and then.search(text, found.end()) is not None

@@ -6,10 +6,8 @@ without a newline is marked with GNU diff's "\\ No newline at end of file", so t
 """
 from __future__ import annotations
 
-import bisect
 import difflib
 import os
-import re
 from collections.abc import Iterator, Sequence
 from typing import Literal
 
@@ -17,6 +15,8 @@ from unidiff.errors import UnidiffParseError
 from unidiff.patch import Hunk
 from unidiff.patch import PatchedFile
 from unidiff.patch import PatchSet
+
+from rewrite.parse import line_col
 
 NO_NEWLINE = b"\\ No newline at end of file\n"
 
@@ -66,16 +66,12 @@ def new_file_diff(new: bytes, name: str) -> bytes:
 def _blocks(old: bytes, a: list[bytes], b: list[bytes], changes: Sequence[Change]) -> list[Block]:
     """The lines each change touches, before and after it, joined where they meet; one block of
     the whole texts when the lines between them do not come out equal (they always should)."""
-    newlines = [m.start() for m in re.finditer(b"\n", old)]
-
-    def line_of(offset: int) -> int:  # the lines before OFFSET's
-        return bisect.bisect_left(newlines, offset)
-
     blocks: list[Block] = []
     shift = 0  # lines the changes before this one added
     for start, end, text in changes:
-        a1, a2 = line_of(start), min(line_of(end) + 1, len(a))
-        grown = text.count(b"\n") - old.count(b"\n", start, end)
+        first, last = line_col(old, start)[0] - 1, line_col(old, end)[0] - 1  # 0-based lines of its ends
+        a1, a2 = first, min(last + 1, len(a))
+        grown = text.count(b"\n") - (last - first)
         b1, b2 = a1 + shift, a2 + shift + grown
         shift += grown
         if blocks and a1 <= blocks[-1][1]:

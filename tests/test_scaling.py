@@ -22,6 +22,13 @@ from rewrite.transform import Settings
 from shapes import FUNCTIONS, SHAPES, script
 
 
+def _judged_library() -> Libraries:
+    """The library the shapes source, judged already: its own judgement is not the script's work."""
+    libraries = Libraries(explicit={"redhat": str(FUNCTIONS)})
+    process(str(FUNCTIONS), Settings(), libraries)
+    return libraries
+
+
 def _work(path: Path) -> int:
     """Lines of Python run to take PATH through the whole pipeline (scan, plan, diff)."""
     lines = 0
@@ -31,8 +38,7 @@ def _work(path: Path) -> int:
         lines += event == "line"
         return local
 
-    libraries = Libraries(explicit={"redhat": str(FUNCTIONS)})
-    process(str(FUNCTIONS), Settings(), libraries)  # the library's own judgement is not the script's work
+    libraries = _judged_library()
     previous = sys.gettrace()  # coverage's, under .ci/run: given back after
     sys.settrace(local)
     try:
@@ -45,8 +51,7 @@ def _work(path: Path) -> int:
 
 def _peak(path: Path) -> int:
     """The most memory Python held at once (beyond what it held before) to take PATH through the pipeline."""
-    libraries = Libraries(explicit={"redhat": str(FUNCTIONS)})
-    process(str(FUNCTIONS), Settings(), libraries)
+    libraries = _judged_library()
     tracemalloc.start()
     try:
         process(str(path), Settings(), libraries)
