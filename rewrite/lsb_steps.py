@@ -117,7 +117,7 @@ self_binary() {  # the fake daemon binary this launcher runs as ($0, maybe throu
     echo "$fake"
 }
 launch() {  # a fake daemon run by the script: one that forks, or (fg=yes) one the script puts in the background
-    local args=("$@") p i self name live files busy free=
+    local args=("$@") p i self name live files busy free= seen=" "
     self=$(self_binary); name=${self##*/}
     case $1 in  # run as a control program (`daemonctl stop`): the stand-in answers if verify placed one, else recorded
         start|stop|status|restart|reload|force-reload|graceful|condrestart|try-restart|fullstatus)
@@ -133,7 +133,10 @@ launch() {  # a fake daemon run by the script: one that forks, or (fg=yes) one t
     done
     live=($(fakes "$self")) files=($(pidfiles_of "$self"))
     for ((i = 0; i < 200 && ${#live[@]} >= ${#files[@]}; i++)); do  # one killed a moment ago: given 2 s to end
-        busy=; for p in "${live[@]}"; do ending "$p" && busy=$p; done
+        busy=
+        for p in "${live[@]}"; do  # once seen ending, ending: /proc read twice can fall between the signal and the exit
+            if [[ $seen == *" $p "* ]] || ending "$p"; then busy=$p seen+="$p "; fi
+        done
         [ -n "$busy" ] || break
         sleep 0.01; live=($(fakes "$self"))
     done
