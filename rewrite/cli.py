@@ -28,8 +28,8 @@ from rewrite.inputs import expand
 from rewrite.pipeline import FileResult
 from rewrite.progress import ProgressBar
 from rewrite.review import ReviewError, colorize, parse_series
-from rewrite.report import (FileSummary, batch_summary, json_report, render_report, report_format, summary,
-                            text_report)
+from rewrite.report import (FileSummary, batch_summary, json_chunks, render_report, report_format, summary,
+                            text_chunks)
 from rewrite.transform import Settings
 from rewrite.verify_command import verify, verify_written
 
@@ -137,8 +137,9 @@ def scan(ctx: click.Context, paths: tuple[str, ...], deploy_dir: str, word: str,
     """
     report = ctx.meta.get("report")
     shown = report is not None and report_format(report) in ("html", "md")  # the reports that show diffs
-    run = _run(ctx, paths, Settings(word.encode(), deploy_dir, diffs=shown), KEEP_NONE)
-    click.echo(json_report(run.summaries) if fmt == "json" else text_report(run.summaries), nl=False)
+    run = _run(ctx, paths, Settings(word.encode(), deploy_dir, diffs=shown), KEEP_NONE, json=fmt == "json")
+    for chunk in json_chunks(run.summaries) if fmt == "json" else text_chunks(run.summaries):
+        click.echo(chunk, nl=False)  # a piece at a time: a corpus's whole report is never held
     _finish(ctx, run, written=False, line=False)
     ctx.exit(batch_exit_code(run.summaries))
 
@@ -369,8 +370,9 @@ class Run(NamedTuple):
     drawn: bool  # a progress bar was drawn: a terminal is watching
 
 
-def _run(ctx: click.Context, paths: Sequence[str], settings: Settings, keep: str) -> Run:
-    """Expand PATHS (files, directories, `-`), run the pipeline over them in input order."""
+def _run(ctx: click.Context, paths: Sequence[str], settings: Settings, keep: str, json: bool = False) -> Run:
+    """Expand PATHS (files, directories, `-`), run the pipeline over them in input order. JSON: the
+    results are printed as JSON (else only a --report FILE.json needs the outputs on the status path)."""
     listed = sys.stdin.buffer.read() if "-" in paths else None
     if listed is not None and listed.startswith(b"#!"):  # `ha-rewrite scan - < httpd`, as ShellCheck takes it
         click.echo("ha-rewrite: -: standard input holds a script, not file names (`-` reads paths, one a line):"
@@ -382,7 +384,7 @@ def _run(ctx: click.Context, paths: Sequence[str], settings: Settings, keep: str
     libraries: dict[str, FileResult] = {}
     with ProgressBar(sys.stderr, quiet=bool(ctx.meta.get("quiet"))) as bar:
         for done in batch_run(items, settings, ctx.meta.get("libraries", {}), jobs=ctx.meta.get("jobs"),
-                              keep=keep, progress=bar):
+                              keep=keep, progress=bar, outputs=json or _json_report(ctx)):
             summaries.append(done.summary)
             if done.result is not None:
                 kept.append(done.result)
@@ -391,6 +393,11 @@ def _run(ctx: click.Context, paths: Sequence[str], settings: Settings, keep: str
             if done.summary.state in ("error", "unparseable", "needs-wrapper"):
                 bar.write(f"{done.summary.path}: {done.summary.state}: {done.summary.reason}")
     return Run(summaries, kept, libraries, bar.enabled)
+
+
+def _json_report(ctx: click.Context) -> bool:
+    report = ctx.meta.get("report")
+    return report is not None and report_format(report) == "json"
 
 
 def _finish(ctx: click.Context, run: Run, written: bool, line: bool = True) -> None:

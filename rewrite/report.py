@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
@@ -65,21 +66,24 @@ def summary(results: Sequence[Reported], written: bool = False) -> str:
 
 def text_report(results: Sequence[Reported]) -> str:
     """Findings as `PATH:LINE:COL: RULE message` lines, then the summary line."""
-    findings = [f for record in _records(results) for f in record["findings"]]
-    findings.sort(key=lambda f: (f["path"], f["line"], f["column"], f["rule"]))
+    return "".join(text_chunks(results))
+
+
+def text_chunks(results: Sequence[Reported]) -> Iterator[str]:
+    """text_report in pieces of about CHUNK characters: the findings of one path at a time are held."""
     template = _environment().get_template("scan.txt.j2")
-    return template.render(findings=findings, summary=summary(results))
+    return _joined(template.generate(findings=_sorted_findings(results), summary=summary(results)))
 
 
 def json_report(results: Sequence[Reported]) -> str:
     """`{"files": [...], "summary": {...}}` with every file's state and findings."""
-    return "".join(_json_chunks(results))
+    return "".join(json_chunks(results))
 
 
 # -- batches: slim per-file summaries, report files, the end-of-run summary --------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileSummary:
     """What every report needs of one file, without its bytes: small enough to keep for a whole corpus.
 
@@ -115,17 +119,23 @@ Reported = FileResult | FileSummary
 REPORT_FORMATS = {".json": "json", ".html": "html", ".htm": "html", ".md": "md"}
 
 
-def file_record(result: FileResult) -> dict[str, Any]:
-    """One file's entry in the JSON report: state, findings and the outputs on its status path."""
-    return {"path": result.path, "state": result.state, "kind": result.kind, "reason": result.reason,
-            "library": result.library, "findings": [finding_record(result, f) for f in result.findings],
-            "outputs": [output_record(result, o) for o in result.outputs]}
+def file_record(result: FileResult, outputs: bool = True) -> dict[str, Any]:
+    """One file's entry in the JSON report: state, findings and the outputs on its status path
+    (OUTPUTS false: without them, as every report but JSON needs it)."""
+    record = {"path": result.path, "state": result.state, "kind": result.kind, "reason": result.reason,
+              "library": result.library, "findings": [finding_record(result, f) for f in result.findings]}
+    if outputs:
+        record["outputs"] = [output_record(result, o) for o in result.outputs]
+    return record
 
 
-def summarize(result: FileResult, seconds: float = 0.0) -> FileSummary:
-    """RESULT without its bytes (original, patched): what reports need, for a batch to keep."""
+def summarize(result: FileResult, seconds: float = 0.0, outputs: bool = True) -> FileSummary:
+    """RESULT without its bytes (original, patched): what reports need, for a batch to keep.
+
+    OUTPUTS false leaves the outputs on the status path out of the record (two thirds of it, for a
+    typical script): a summary that cannot be rendered as JSON, kept by runs that render none."""
     return FileSummary(result.path, result.state, result.kind, result.reason, result.library, result.rewired,
-                       json.dumps(file_record(result), separators=(",", ":")), result.diff, seconds,
+                       json.dumps(file_record(result, outputs), separators=(",", ":")), result.diff, seconds,
                        result.library_name)
 
 
@@ -141,7 +151,7 @@ def report_format(path: str | os.PathLike[str]) -> str:
 def render(results: Sequence[Reported], fmt: str) -> Iterator[str]:
     """The report in format FMT (`json`, `html`, `md`), in pieces: nothing but the pieces is held."""
     if fmt == "json":
-        return _json_chunks(results)
+        return json_chunks(results)
     if fmt not in ("html", "md"):
         raise ValueError(f"unknown report format {fmt!r}")
     template = _environment().get_template(f"report.{fmt}.j2")
@@ -192,15 +202,41 @@ def _counts(results: Iterable[Reported]) -> dict[str, int]:
     return {state: counts[state] for state in STATES}
 
 
-def _records(results: Iterable[Reported]) -> Iterator[dict[str, Any]]:
-    for result in results:
-        yield result.record if isinstance(result, FileSummary) else file_record(result)
+def _record(result: Reported) -> dict[str, Any]:
+    return result.record if isinstance(result, FileSummary) else file_record(result)
 
 
-def _json_chunks(results: Sequence[Reported]) -> Iterator[str]:
+def _sorted_findings(results: Sequence[Reported]) -> Iterator[dict[str, Any]]:
+    """Every finding, sorted by path, line, column and rule, decoded one path at a time."""
+    by_path = sorted(range(len(results)), key=lambda i: results[i].path)
+    for _, indexes in groupby(by_path, key=lambda i: results[i].path):
+        findings = [f for i in indexes for f in _record(results[i])["findings"]]
+        yield from sorted(findings, key=lambda f: (f["line"], f["column"], f["rule"]))
+
+
+CHUNK = 1 << 16
+
+
+def _joined(pieces: Iterable[str]) -> Iterator[str]:
+    """PIECES (a template's many small strings) joined into strings of about CHUNK characters."""
+    held: list[str] = []
+    size = 0
+    for piece in pieces:
+        held.append(piece)
+        size += len(piece)
+        if size >= CHUNK:
+            yield "".join(held)
+            held, size = [], 0
+    if held:
+        yield "".join(held)
+
+
+def json_chunks(results: Sequence[Reported]) -> Iterator[str]:
     """json.dumps({"files": [...], "summary": {...}}, indent=2) + newline, one file at a time."""
     yield '{\n  "files": ['
-    for i, record in enumerate(_records(results)):
+    for i, record in enumerate(map(_record, results)):
+        if "outputs" not in record:
+            raise ValueError(f"{record['path']}: summarized without its outputs, which JSON shows")
         yield ("," if i else "") + "\n    " + json.dumps(record, indent=2).replace("\n", "\n    ")
     yield "\n  ]" if results else "]"
     summary_json = json.dumps({"summary": _counts(results)}, indent=2)
@@ -219,7 +255,7 @@ class _Views:
 
 def _view(index: int, result: Reported) -> dict[str, Any]:
     """What the HTML and Markdown templates show of one file."""
-    record = result.record if isinstance(result, FileSummary) else file_record(result)
+    record = _record(result)
     lines = [line.removesuffix("\r") for line in display(result.diff).split("\n")[:-1]]
     ticks = max((len(run) for run in re.findall("`+", display(result.diff))), default=0)
     return {"index": index, "path": result.path, "state": result.state, "kind": result.kind,

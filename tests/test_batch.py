@@ -15,7 +15,7 @@ from rewrite.batch import KEEP_ALL, KEEP_NONE, KEEP_WRITABLE, Done, Job, Worker,
 from rewrite.inputs import expand
 from rewrite.outputs import Conflict, plan_outputs
 from rewrite.pipeline import Libraries, process
-from rewrite.report import batch_summary, json_report, summary
+from rewrite.report import batch_summary, json_report, render, summary, text_report
 from rewrite.transform import Settings
 from samples import COMPLIANT
 
@@ -296,3 +296,19 @@ def test_writable_results_plan_the_same_outputs(tmp_path):
     assert slim == plan(KEEP_ALL) and len(slim) > 10
     kept = [d.result for d in run(inputs, Settings(), jobs=1, keep=KEEP_WRITABLE) if d.result is not None]
     assert all(r.findings == () and r.outputs == () and r.patched for r in kept)
+
+
+@pytest.mark.parametrize("jobs", (1, 2))
+def test_summaries_without_outputs_keep_everything_else(mixed, jobs):
+    """A run that renders no JSON keeps each file's record without the outputs on its status path
+    (two thirds of it): the text, HTML and Markdown reports are the same, and JSON is refused."""
+    inputs = expand([str(mixed)])
+    full = [d.summary for d in run(inputs, Settings(), jobs=jobs)]
+    slim = [d.summary for d in run(inputs, Settings(), jobs=jobs, outputs=False)]
+    assert [{k: v for k, v in s.record.items() if k != "outputs"} for s in full] == [s.record for s in slim]
+    assert any(s.record["outputs"] for s in full) and all("outputs" not in s.record for s in slim)
+    assert sum(map(len, (s.record_json for s in slim))) < sum(map(len, (s.record_json for s in full))) / 2
+    assert text_report(slim) == text_report(full)
+    assert "".join(render(slim, "html")) == "".join(render(full, "html"))
+    with pytest.raises(ValueError, match="summarized without its outputs"):
+        json_report(slim)

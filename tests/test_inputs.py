@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import os
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -101,7 +102,7 @@ def test_unlistable_directory_is_an_error_item(tmp_path, monkeypatch):
     def refuse(path):
         raise PermissionError(13, "Permission denied", path)
 
-    monkeypatch.setattr(os, "scandir", refuse)
+    monkeypatch.setattr(os, "listdir", refuse)
     assert expand([str(tmp_path / "d")]) == [Input(str(tmp_path / "d"), "error",
                                                    "cannot list directory: Permission denied")]
 
@@ -164,3 +165,18 @@ def test_stdin_lists_nul_separated_paths_as_find_print0_writes_them(tmp_path, mo
 
 def test_stdin_dash_without_a_stream_adds_nothing(tmp_path):
     assert expand(["-"]) == []
+
+
+def test_a_large_directory_is_walked_holding_its_names_only(tmp_path):
+    """The walk's own memory, beyond the list it returns, is the directory's sorted names: not an
+    os.DirEntry per file with its cached stat (about 900 bytes each, 90 MB for 100,000 files)."""
+    for i in range(3000):
+        (tmp_path / f"s{i:05d}").touch()
+    tracemalloc.start()
+    try:
+        items = expand([str(tmp_path)])
+        current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(items) == 3000
+    assert (peak - current) / 3000 < 300
