@@ -123,11 +123,13 @@ def _parse(paths: list[str], jobs: int, dest: Path) -> int:
 def _scan(paths: list[str], jobs: int, dest: Path) -> int:
     from rewrite.batch import run
     from rewrite.inputs import Input
-    from rewrite.report import text_report
+    from rewrite.report import text_chunks
     from rewrite.transform import Settings
 
-    summaries = [done.summary for done in run([Input(p) for p in paths], Settings(diffs=False), jobs=jobs)]
-    text_report(summaries)
+    summaries = [done.summary for done in run([Input(p) for p in paths], Settings(diffs=False), jobs=jobs,
+                                              outputs=False)]
+    for _ in text_chunks(summaries):  # printed a piece at a time
+        pass
     return _size(paths)
 
 
@@ -144,7 +146,7 @@ def _patch(paths: list[str], jobs: int, dest: Path) -> int:
     summaries: list[FileSummary] = []
     kept: dict[str, list[FileResult]] = defaultdict(list)  # by directory: one --dest each
     libraries: dict[str, FileResult] = {}
-    for done in run([Input(p) for p in paths], settings, jobs=jobs, keep=KEEP_WRITABLE):
+    for done in run([Input(p) for p in paths], settings, jobs=jobs, keep=KEEP_WRITABLE, outputs=False):
         summaries.append(done.summary)
         if done.result is not None:
             kept[os.path.dirname(done.result.path)].append(done.result)

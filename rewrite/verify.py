@@ -216,7 +216,8 @@ def make_plan(path: str, *, daemon: str | None = None, pidfile: str | None = Non
         sandbox.bwrap()
     except sandbox.SandboxError as exc:
         raise CannotRun(str(exc)) from exc
-    texts = [data, subject_data] + [_library_text(v, binds) for v in (s.value for s in subject_scan.source_lines)]
+    sourced = dict.fromkeys(s.value for s in subject_scan.source_lines)  # each library once, however often sourced
+    texts = [data, subject_data] + [_library_text(v, binds) for v in sourced]
     placed = tuple(p for p in standins.needed(texts) if p.path not in targets.binaries)
     if targets.mounts:  # its instances are mounted file systems: its mount and umount ask the sandbox's server
         placed += standins.MOUNTING

@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 import pytest
 
+from rewrite import lsb, verify
 from rewrite.pipeline import Libraries, process
 from rewrite.transform import Settings
 from shapes import FUNCTIONS, SHAPES, script
@@ -31,6 +32,15 @@ def _judged_library() -> Libraries:
 
 def _work(path: Path) -> int:
     """Lines of Python run to take PATH through the whole pipeline (scan, plan, diff)."""
+    libraries = _judged_library()
+    results = []
+    lines = _lines_run(lambda: results.append(process(str(path), Settings(), libraries)))
+    assert results[0].state not in ("error", "unparseable"), (results[0].state, results[0].reason)
+    return lines
+
+
+def _lines_run(work: Callable[[], object]) -> int:
+    """Lines of Python run by WORK()."""
     lines = 0
 
     def local(frame: FrameType, event: str, arg: Any) -> Callable[..., Any]:
@@ -38,14 +48,12 @@ def _work(path: Path) -> int:
         lines += event == "line"
         return local
 
-    libraries = _judged_library()
     previous = sys.gettrace()  # coverage's, under .ci/run: given back after
     sys.settrace(local)
     try:
-        result = process(str(path), Settings(), libraries)
+        work()
     finally:
         sys.settrace(previous)
-    assert result.state not in ("error", "unparseable"), (result.state, result.reason)
     return lines
 
 
@@ -76,3 +84,26 @@ def test_work_grows_linearly_with_the_script(shape: str, tmp_path: Path) -> None
     large.write_text(script(shape, 240))
     ratio = _work(large) / _work(small)
     assert ratio < 6, f"{shape}: 4 times the units cost {ratio:.1f} times the work"
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_verify_preparation_grows_linearly_with_the_script(shape: str, tmp_path: Path) -> None:
+    """What verify and its LSB checklist work out before running anything (the daemon, pid file,
+    stubs, stand-ins, each action's lines) grows with the script as the pipeline does."""
+    small, large = tmp_path / "small", tmp_path / "large"
+    small.write_text(script(shape, 60))
+    large.write_text(script(shape, 240))
+    work = [_lines_run(lambda: lsb.prepare(str(path), library=str(FUNCTIONS))) for path in (small, large)]
+    assert work[1] / work[0] < 6, f"{shape}: 4 times the units cost {work[1] / work[0]:.1f} times the work"
+
+
+def test_verify_reads_a_library_sourced_many_times_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each `. functions` line read the library again and searched it for every stand-in (1,000
+    functions each sourcing it: 10 s)."""
+    path = tmp_path / "script"
+    path.write_text(script("function_sources", 50))
+    read: list[bytes] = []
+    library_text = verify._library_text
+    monkeypatch.setattr(verify, "_library_text", lambda value, binds: read.append(value) or library_text(value, binds))
+    lsb.prepare(str(path), library=str(FUNCTIONS))
+    assert read == [b"/etc/rc.d/init.d/functions"]
