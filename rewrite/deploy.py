@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import glob
 import os
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -46,7 +45,15 @@ def now_utc() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc)
 
 
-MANIFEST_EVERY = 100  # files written between two manifest saves
+MANIFEST_EVERY = 100  # files written between two manifest saves, at least
+MANIFEST_SAVES = 16  # batches of a large run, at most: each save writes the whole manifest
+
+
+def batch_size(count: int) -> int:
+    """Files replaced between two manifest saves in a run writing COUNT: MANIFEST_EVERY, or more for a
+    large run, so that its saves, each of every entry, add up to a few times the manifest, not
+    count / 100 times (100,000 outputs took hours)."""
+    return max(MANIFEST_EVERY, -(-count // MANIFEST_SAVES))
 
 
 class _Write(NamedTuple):
@@ -73,9 +80,10 @@ def deploy(dest: Path, planned: Sequence[Planned], *, force: bool = False, backu
     entries = load(dest)
     inputs = {os.path.realpath(p.source) for p in planned}
     try:
-        for start in range(0, len(planned), MANIFEST_EVERY):
+        size = batch_size(len(planned))
+        for start in range(0, len(planned), size):
             batch = [(item, _decide(dest, item, entries, inputs, force, backup, clock()))
-                     for item in planned[start:start + MANIFEST_EVERY]]
+                     for item in planned[start:start + size]]
             pending = False
             for item, decision in batch:
                 if isinstance(decision, _Write):
@@ -93,9 +101,15 @@ def deploy(dest: Path, planned: Sequence[Planned], *, force: bool = False, backu
 
 
 def _remove_stale_temps(dest: Path, names: list[str]) -> None:
-    """Temp files a killed run left behind (`.NAME.XXXXXX.tmp`, as write_atomic names them)."""
-    for name in names:
-        for stale in dest.glob(glob.escape("." + name + ".") + "*.tmp"):
+    """Temp files a killed run left behind for NAMES (`.NAME.*.tmp`, as write_atomic names them: its
+    diff's and backup's too), from one listing of DEST (a glob per name listed a destination of
+    100,000 outputs 100,000 times)."""
+    wanted = set(names)
+    for entry in os.listdir(dest):
+        core = entry[1:-4]
+        if entry.startswith(".") and entry.endswith(".tmp") and \
+                any(char == "." and core[:i] in wanted for i, char in enumerate(core)):
+            stale = dest / entry
             with contextlib.suppress(OSError):
                 if stale.is_file() and not stale.is_symlink():
                     stale.unlink()

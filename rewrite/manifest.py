@@ -7,7 +7,7 @@ hash is not the recorded one (edited by hand) unless told to.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from rewrite.review import sha256
@@ -43,7 +43,7 @@ def load(dest: Path) -> dict[str, Entry]:
 
 
 def dump(entries: dict[str, Entry]) -> bytes:
-    files = {name: {k: v for k, v in asdict(entry).items() if v is not None} for name, entry in sorted(entries.items())}
+    files = {name: {k: v for k, v in vars(entry).items() if v is not None} for name, entry in sorted(entries.items())}
     return json.dumps({"format": FORMAT, "files": files}, indent=2).encode() + b"\n"
 
 

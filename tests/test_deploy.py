@@ -1,0 +1,66 @@
+"""deploy: many outputs into one destination cost work in proportion to their number."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rewrite import deploy
+from rewrite.deploy import WRITTEN, Planned
+from rewrite.manifest import MANIFEST
+
+
+def _planned(count: int) -> list[Planned]:
+    return [Planned(f"s{i:05d}", f"/etc/init.d/s{i:05d}", b"echo is running\n", b"echo running\n",
+                    b"--- a/s\n+++ b/s\n", 0o755) for i in range(count)]
+
+
+def _entries_saved(dest: Path, count: int, monkeypatch: pytest.MonkeyPatch) -> int:
+    """Manifest entries serialized, over every save, to deploy COUNT outputs into DEST."""
+    saved = 0
+    dump = deploy.dump
+
+    def counting(entries: dict[str, deploy.Entry]) -> bytes:
+        nonlocal saved
+        saved += len(entries)
+        return dump(entries)
+
+    monkeypatch.setattr(deploy, "dump", counting)
+    assert {o.action for o in deploy.deploy(dest, _planned(count))} == {WRITTEN}
+    assert len(json.loads((dest / MANIFEST).read_bytes())["files"]) == count
+    return saved
+
+
+def test_manifest_saves_grow_linearly_with_the_outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each save writes the whole manifest, twice a batch: with batches of a fixed size, 100,000
+    outputs saved it 2,000 times (hours). Batches now grow with the run, so 4 times the outputs
+    cost about 4 times the saving (a save per fixed batch: 16 times). MANIFEST_EVERY is lowered
+    here so that a few hundred files show it."""
+    monkeypatch.setattr(deploy, "MANIFEST_EVERY", 5)
+    small = _entries_saved(tmp_path / "small", 80, monkeypatch)
+    large = _entries_saved(tmp_path / "large", 320, monkeypatch)
+    assert large / small < 6
+
+
+def test_batches_keep_their_floor_and_their_count() -> None:
+    assert deploy.batch_size(1) == deploy.MANIFEST_EVERY
+    assert deploy.batch_size(100_000) * deploy.MANIFEST_SAVES >= 100_000
+    assert deploy.batch_size(100_000) < 100_000 / 8  # still a journal in steps, not one batch
+
+
+def test_only_stale_temps_of_the_outputs_written_are_removed(tmp_path: Path) -> None:
+    """A killed run leaves `.NAME.XXXXXXXX.tmp` beside NAME; the next run writing NAME removes it,
+    and leaves those of other names (another run's, in a destination shared by hand) alone."""
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    stale = [".s00000.abcd1234.tmp", ".s00001.diff.x_y9z8w7.tmp", ".s00001.orig-20261206.abcdefgh.tmp",
+             f".{MANIFEST}.qwertyui.tmp", ".s00000..tmp"]
+    others = [".s.abcd1234.tmp", ".s00002.abcd1234.tmp", ".s00000.abcd1234.tmp.keep", "s00000.abcd1234.tmp"]
+    for name in stale + others:
+        (dest / name).write_text("partial")
+    (dest / ".s00001.linked.tmp").symlink_to(dest / others[0])
+    list(deploy.deploy(dest, _planned(2)))
+    left = {p.name for p in dest.iterdir()}
+    assert not left & set(stale)
+    assert set(others) | {".s00001.linked.tmp"} <= left
