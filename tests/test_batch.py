@@ -5,6 +5,7 @@ import multiprocessing
 import multiprocessing.pool
 import os
 import shutil
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -312,3 +313,33 @@ def test_summaries_without_outputs_keep_everything_else(mixed, jobs):
     assert "".join(render(slim, "html")) == "".join(render(full, "html"))
     with pytest.raises(ValueError, match="summarized without its outputs"):
         json_report(slim)
+
+
+def _scan_peak(root: Path, copies: int, monkeypatch: pytest.MonkeyPatch) -> int:
+    """The most memory Python holds at once while `scan --jobs 1` runs over COPIES of redhat-2010/httpd
+    (beside their library), its output sent to /dev/null."""
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir()
+    shutil.copy(CORPUS / "redhat-2010/functions", root / "functions")
+    data = (CORPUS / "redhat-2010/httpd").read_bytes()
+    for i in range(copies):
+        (root / f"httpd{i:05d}").write_bytes(data)
+    from rewrite.cli import main
+    with open(os.devnull, "w") as devnull:
+        monkeypatch.setattr("sys.stdout", devnull)
+        monkeypatch.setattr("sys.stderr", devnull)
+        tracemalloc.start()
+        try:
+            assert main(["scan", "--jobs", "1", str(root)]) == 1
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+
+def test_a_scan_keeps_little_per_file(tmp_path, monkeypatch):
+    """What memory grows by with the corpus is the summary kept per file for the report (its state,
+    findings, time): about 1 KB for httpd. It was 6 KB: the status path's outputs in every summary,
+    the whole report decoded and built before the first line was printed, and a DirEntry per file."""
+    few = _scan_peak(tmp_path / "t", 100, monkeypatch)
+    many = _scan_peak(tmp_path / "t", 400, monkeypatch)
+    assert (many - few) / 300 < 1500, f"{(many - few) / 300:.0f} bytes per file"
