@@ -137,7 +137,7 @@ def scan(ctx: click.Context, paths: tuple[str, ...], deploy_dir: str, word: str,
     """
     report = ctx.meta.get("report")
     shown = report is not None and report_format(report) in ("html", "md")  # the reports that show diffs
-    run = _run(ctx, paths, Settings(word.encode(), deploy_dir, diffs=shown), KEEP_NONE, json=fmt == "json")
+    run = _run(ctx, paths, Settings(word.encode(), deploy_dir, diffs=shown), KEEP_NONE, as_json=fmt == "json")
     for chunk in json_chunks(run.summaries) if fmt == "json" else text_chunks(run.summaries):
         click.echo(chunk, nl=False)  # a piece at a time: a corpus's whole report is never held
     _finish(ctx, run, written=False, line=False)
@@ -370,8 +370,8 @@ class Run(NamedTuple):
     drawn: bool  # a progress bar was drawn: a terminal is watching
 
 
-def _run(ctx: click.Context, paths: Sequence[str], settings: Settings, keep: str, json: bool = False) -> Run:
-    """Expand PATHS (files, directories, `-`), run the pipeline over them in input order. JSON: the
+def _run(ctx: click.Context, paths: Sequence[str], settings: Settings, keep: str, as_json: bool = False) -> Run:
+    """Expand PATHS (files, directories, `-`), run the pipeline over them in input order. AS_JSON: the
     results are printed as JSON (else only a --report FILE.json needs the outputs on the status path)."""
     listed = sys.stdin.buffer.read() if "-" in paths else None
     if listed is not None and listed.startswith(b"#!"):  # `ha-rewrite scan - < httpd`, as ShellCheck takes it
@@ -384,7 +384,7 @@ def _run(ctx: click.Context, paths: Sequence[str], settings: Settings, keep: str
     libraries: dict[str, FileResult] = {}
     with ProgressBar(sys.stderr, quiet=bool(ctx.meta.get("quiet"))) as bar:
         for done in batch_run(items, settings, ctx.meta.get("libraries", {}), jobs=ctx.meta.get("jobs"),
-                              keep=keep, progress=bar, outputs=json or _json_report(ctx)):
+                              keep=keep, progress=bar, outputs=as_json or _json_report(ctx)):
             summaries.append(done.summary)
             if done.result is not None:
                 kept.append(done.result)
