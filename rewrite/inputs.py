@@ -114,33 +114,48 @@ def _expand_one(path: str, seen: _Seen) -> Iterator[Input]:
         yield _classify(path)
 
 
-def _walk(directory: str, st: os.stat_result, seen: _Seen, ancestors: tuple[tuple[int, int], ...]) -> Iterator[Input]:
+def _walk(top: str, st: os.stat_result, seen: _Seen, ancestors: tuple[tuple[int, int], ...]) -> Iterator[Input]:
+    """TOP's files, depth first in sorted order; iterative: a tree thousands of directories deep is fine."""
+    stack: list[tuple[str, Iterator[str], tuple[tuple[int, int], ...]]] = []
+    failed = _enter(top, st, seen, ancestors, stack)
+    if failed is not None:
+        yield failed
+    while stack:
+        directory, names, inside = stack[-1]
+        name = next(names, None)
+        if name is None:
+            stack.pop()
+            continue
+        path = os.path.join(directory, name)
+        try:
+            st = os.stat(path)  # follows symlinks
+        except OSError as exc:
+            yield Input(path, ERROR, _stat_reason(exc))
+            continue
+        if not stat.S_ISDIR(st.st_mode):
+            yield _classify(path)
+        elif name not in SKIPPED_DIRS:
+            failed = _enter(path, st, seen, inside, stack)
+            if failed is not None:
+                yield failed
+
+
+def _enter(directory: str, st: os.stat_result, seen: _Seen, ancestors: tuple[tuple[int, int], ...],
+           stack: list[tuple[str, Iterator[str], tuple[tuple[int, int], ...]]]) -> Input | None:
+    """Put DIRECTORY's names on STACK to be walked; the error item when it cannot be, None when it is
+    walked already (reached through another name)."""
     identity = (st.st_dev, st.st_ino)
     if identity in ancestors:
-        yield Input(directory, ERROR, "symbolic link loop: leads back into a directory being walked")
-        return
+        return Input(directory, ERROR, "symbolic link loop: leads back into a directory being walked")
     if identity in seen.dirs:
-        return  # reached again through another name: its files are listed already
+        return None
     seen.dirs.add(identity)
     try:
         names = sorted(os.listdir(directory))  # names only: a directory of 100,000 files costs a few MB
     except OSError as exc:
-        yield Input(directory, ERROR, f"cannot list directory: {exc.strerror or exc}")
-        return
-    for name in names:
-        yield from _entry(os.path.join(directory, name), name, seen, (*ancestors, identity))
-
-
-def _entry(path: str, name: str, seen: _Seen, ancestors: tuple[tuple[int, int], ...]) -> Iterator[Input]:
-    try:
-        st = os.stat(path)  # follows symlinks
-    except OSError as exc:
-        yield Input(path, ERROR, _stat_reason(exc))
-        return
-    if not stat.S_ISDIR(st.st_mode):
-        yield _classify(path)
-    elif name not in SKIPPED_DIRS:
-        yield from _walk(path, st, seen, ancestors)
+        return Input(directory, ERROR, f"cannot list directory: {exc.strerror or exc}")
+    stack.append((directory, iter(names), (*ancestors, identity)))
+    return None
 
 
 def _classify(path: str) -> Input:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import os
+import sys
 import tracemalloc
 from pathlib import Path
 
@@ -180,3 +181,14 @@ def test_a_large_directory_is_walked_holding_its_names_only(tmp_path):
         tracemalloc.stop()
     assert len(items) == 3000
     assert (peak - current) / 3000 < 300
+
+
+def test_a_tree_deeper_than_python_recursion_is_walked(tmp_path):
+    """Each level of directories was a recursive call: 500 levels ended in a RecursionError traceback."""
+    directory = str(tmp_path)
+    for _ in range(sys.getrecursionlimit() + 100):
+        directory = os.path.join(directory, "a")
+        os.mkdir(directory)
+    _touch(Path(directory) / "s")
+    _touch(tmp_path / "z")
+    assert _paths(expand([str(tmp_path)])) == [os.path.join(directory, "s"), str(tmp_path / "z")]
