@@ -17,7 +17,8 @@ from rewrite.manifest import load as load_manifest
 from rewrite.library import Library
 from rewrite.scan import Output, Prepared, Scan, prepare, scan_tree
 from rewrite.walk import swallows_statements
-from rewrite.source import Source, SourceError, display, not_a_script_reason, read_source, unrunnable_reason
+from rewrite.source import (Source, SourceError, TooLarge, display, not_a_script_reason, read_source,
+                           unrunnable_reason)
 from rewrite.transform import RULES, Finding, Settings, findings_for, rewire
 from rewrite.wrapper import lsb_codes, lsb_refusal, render_wrapper
 
@@ -133,6 +134,8 @@ def process(path: str, settings: Settings, libraries: Libraries) -> FileResult:
 def _process(path: str, settings: Settings, libraries: Libraries) -> FileResult:
     try:
         source = read_source(path)
+    except TooLarge as exc:  # a log, an image, a core dump: never a script
+        return FileResult(path, NOT_A_SCRIPT, reason=str(exc))
     except SourceError as exc:
         return FileResult(path, ERROR, reason=str(exc))
     reason = not_a_script_reason(source.data)

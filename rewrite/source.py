@@ -18,11 +18,21 @@ class SourceError(Exception):
     """A file that cannot be read; the message is one line naming the reason."""
 
 
+class TooLarge(SourceError):
+    """A file larger than MAX_BYTES, left unread."""
+
+
+# The most a script may weigh: 100 times the largest init script or library a distribution ships
+# (20-40 KB). Dense shell text costs the pipeline about 140 bytes of memory per byte, so a 100 MB log
+# in a corpus would take 14 GB of a cluster node's memory; above this it is not read at all.
+MAX_BYTES = 4 << 20
+
+
 def read_source(path: str) -> Source:
     """Read PATH through any symlink; raise SourceError with a one-line reason.
 
     One open (non-blocking, so that a FIFO is refused, not waited on) and its fstat: the file read
-    is the file checked.
+    is the file checked. A file larger than MAX_BYTES raises TooLarge, read no further than that.
     """
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
@@ -31,11 +41,15 @@ def read_source(path: str) -> Source:
             if not stat.S_ISREG(st.st_mode):
                 raise SourceError("not a regular file")
             with open(fd, "rb", closefd=False) as file:
-                data = file.read()
+                data = file.read(MAX_BYTES + 1) if st.st_size <= MAX_BYTES else b""
         finally:
             os.close(fd)
     except OSError as exc:
         raise SourceError(exc.strerror or str(exc)) from exc
+    if st.st_size > MAX_BYTES or len(data) > MAX_BYTES:  # the size fstat gives, or the bytes it grew to
+        size = max(st.st_size, len(data))
+        raise TooLarge(f"{size / (1 << 20):.1f} MiB: larger than any init script (at most {MAX_BYTES >> 20} MiB "
+                       "are read)")
     return Source(path, data, st.st_mode & 0o7777)
 
 

@@ -4,6 +4,7 @@ Nothing is ever written outside the destination, through a symlink, or over an i
 """
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import pytest
 
 from corpus_cases import INPUT, REPO
 from rewrite.cli import main
+from rewrite.source import MAX_BYTES
 from samples import SELF_MADE, write_script
 
 STATUS = SELF_MADE
@@ -57,14 +59,33 @@ def test_odd_bytes_survive(tmp_path, capsys, data):
     assert (tmp_path / "D" / "app").read_bytes() == data.replace(b"is not running", b"is stopped")
 
 
-def test_twenty_megabyte_script(tmp_path, capsys):
-    filler = b"".join(b"# filler line %d, long enough to weigh something in the file\n" % i for i in range(330_000))
-    data = STATUS.replace(b"NAME=app\n", b"NAME=app\n" + filler)
-    assert len(data) > 20_000_000
+def _filled(size: int) -> bytes:
+    """STATUS with comment lines after its first assignment, SIZE bytes in all."""
+    line = b"# filler line, long enough to weigh something in the file\n"
+    count, rest = divmod(size - len(STATUS), len(line))
+    return STATUS.replace(b"NAME=app\n", b"NAME=app\n" + line * count + b"#" * (rest - 1) + b"\n")
+
+
+def test_a_script_of_the_largest_size_read_is_patched(tmp_path, capsys):
+    data = _filled(MAX_BYTES)
+    assert len(data) == MAX_BYTES
     path = _file(tmp_path / "app", data)
     code, _, _ = _run(["patch", "--dest", tmp_path / "D", path], capsys)
     assert code == 1
     assert (tmp_path / "D" / "app").read_bytes() == data.replace(b"is not running", b"is stopped")
+
+
+@pytest.mark.parametrize("size", (MAX_BYTES + 1, 20 << 20))
+def test_a_file_larger_than_any_script_is_not_read(tmp_path, capsys, size):
+    """A log, a disk image or a core dump in a collected tree: parsing 100 MB of dense text would take
+    14 GB. It is skipped as not a script, unread, and nothing is written for it."""
+    path = _file(tmp_path / "app", _filled(size))
+    code, out, err = _run(["scan", "--format", "json", path], capsys)
+    (record,) = json.loads(out)["files"]
+    assert (code, err, record["state"]) == (0, "", "not-a-script")
+    assert record["reason"] == f"{size / (1 << 20):.1f} MiB: larger than any init script (at most 4 MiB are read)"
+    assert _run(["patch", "--dest", tmp_path / "D", path], capsys)[0] == 0
+    assert not (tmp_path / "D").exists()
 
 
 def test_ten_thousand_deep_nesting(tmp_path, capsys):

@@ -185,10 +185,16 @@ def test_a_large_directory_is_walked_holding_its_names_only(tmp_path):
 
 def test_a_tree_deeper_than_python_recursion_is_walked(tmp_path):
     """Each level of directories was a recursive call: 500 levels ended in a RecursionError traceback."""
-    directory = str(tmp_path)
+    levels = [str(tmp_path / "a")]
     for _ in range(sys.getrecursionlimit() + 100):
-        directory = os.path.join(directory, "a")
+        levels.append(os.path.join(levels[-1], "a"))
+    for directory in levels:
         os.mkdir(directory)
-    _touch(Path(directory) / "s")
-    _touch(tmp_path / "z")
-    assert _paths(expand([str(tmp_path)])) == [os.path.join(directory, "s"), str(tmp_path / "z")]
+    try:
+        _touch(Path(levels[-1]) / "s")
+        _touch(tmp_path / "z")
+        assert _paths(expand([str(tmp_path)])) == [os.path.join(levels[-1], "s"), str(tmp_path / "z")]
+    finally:  # by hand: pytest's clean-up of old temporary directories (shutil.rmtree) recurses too
+        Path(levels[-1], "s").unlink(missing_ok=True)
+        for directory in reversed(levels):
+            os.rmdir(directory)

@@ -1,9 +1,11 @@
 """Reading scripts: what is not a shell script, modes, display decoding."""
 from __future__ import annotations
 
+import os
+
 import pytest
 
-from rewrite.source import SourceError, display, not_a_script_reason, read_source
+from rewrite.source import SourceError, TooLarge, display, not_a_script_reason, read_source
 
 
 @pytest.mark.parametrize(("data", "reason"), (
@@ -45,3 +47,12 @@ def test_read_source_through_a_symlink(tmp_path):
 def test_read_source_errors(tmp_path, name):
     with pytest.raises(SourceError):
         read_source(str(tmp_path / name))
+
+
+def test_a_huge_file_is_not_read(tmp_path):
+    """A 10 GB core dump (sparse here) is refused from its size alone, before a byte of it is read."""
+    path = tmp_path / "core"
+    path.write_bytes(b"")
+    os.truncate(path, 10 << 30)
+    with pytest.raises(TooLarge, match=r"^10240\.0 MiB: larger than any init script"):
+        read_source(str(path))
