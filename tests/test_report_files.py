@@ -351,3 +351,14 @@ def test_a_json_report_from_any_batch_command_shows_the_outputs(tmp_path, capsys
     report = json.loads((tmp_path / "r.json").read_text())
     assert validate(report, SCHEMA) == [] and any(f["outputs"] for f in report["files"])
     capsys.readouterr()
+
+
+def test_the_text_report_sorts_every_finding_by_path_line_column_and_rule(summaries):
+    """Made a path at a time, the text report still lists the findings as one sort of all of them
+    would, whatever order the files come in (`scan b a`, a list on stdin), one path twice included."""
+    shuffled = summaries[::-1][::2] + summaries[::-1][1::2] + summaries[:3]
+    every = sorted((f for s in shuffled for f in s.record["findings"]),
+                   key=lambda f: (f["path"], f["line"], f["column"], f["rule"]))
+    lines = [f"{f['path']}:{f['line']}:{f['column']}: {f['rule']} {f['message']}\n" for f in every]
+    assert len(lines) > 50
+    assert text_report(shuffled) == "".join(lines) + summary(shuffled) + "\n"
