@@ -24,7 +24,9 @@ of one status branch, calls, here-documents, ...), a script of 2,000 and one of 
 parsed bare and taken through the pipeline as `scan` does, in one process (the median of five runs,
 each from a collected heap): the CPU ratio of the pipeline to the bare parse, and how the
 pipeline's time grows from 2,000 to 8,000 units (linear: about 4; tests/test_scaling.py counts the
-same growth in lines of Python run; this also sees loops in C).
+same growth in lines of Python run; this also sees loops in C). And (f) memory growth: scan at --jobs 1
+of a corpus a quarter the size, its peak memory against the whole corpus's (the difference is what
+the report keeps per file: the pipeline's own memory does not grow with the corpus).
 
 Stages run round-robin, one run of each per round, for --repeat rounds; after its first run, a
 stage's next run is skipped when it would end past the --budget (seconds from the start, default
@@ -275,8 +277,11 @@ def main(argv: list[str] | None = None) -> int:
         plan = list(dict.fromkeys(plan))  # jobs == 1: each stage once
         runs = _rounds(plan, root, Path(scratch), args.repeat, args.budget, began)
         large = measure("large", root, 1, Path(scratch))
+        build_corpus(Path(scratch) / "quarter", files // 4)
+        smaller = measure("scan", Path(scratch) / "quarter", 1, Path(scratch))
     print(_table(plan, runs, jobs))
     print(_large_table(large))
+    print(_growth(smaller, runs[("scan", 1)]))
     print("load average at the end: " + " ".join(f"{x:.1f}" for x in os.getloadavg()) + " (other processes compete)")
     print(f"total {time.perf_counter() - began:.0f} s")
     return 0
@@ -327,6 +332,14 @@ def _table(plan: list[tuple[str, int]], runs: dict[tuple[str, int], list[dict[st
                      f"scan {wall[('scan', 1)] / wall[('scan', jobs)]:.2f}x, "
                      f"patch {wall[('patch', 1)] / wall[('patch', jobs)]:.2f}x")
     return "\n".join(lines)
+
+
+def _growth(smaller: dict[str, Any], runs: list[dict[str, Any]]) -> str:
+    """(f): how scan's peak memory at jobs 1 grows from a quarter of the corpus to all of it."""
+    whole = min(r["rss_kb"] for r in runs)
+    per_file = (whole - smaller["rss_kb"]) * 1024 / (runs[0]["files"] - smaller["files"])
+    return (f"(f) memory growth, scan at jobs 1: {smaller['rss_kb'] / 1024:.0f} MB peak for {smaller['files']:,} "
+            f"files, {whole / 1024:.0f} MB for {runs[0]['files']:,}: {per_file:,.0f} bytes more a file")
 
 
 def _per_round(runs: dict[tuple[str, int], list[dict[str, Any]]], stage: str) -> list[float]:
