@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import fcntl
 import os
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -76,6 +77,34 @@ def deploy(dest: Path, planned: Sequence[Planned], *, force: bool = False, backu
     if not planned:
         return
     ensure_dir(dest)
+    with _locked(dest):
+        yield from _deploy_locked(dest, planned, force, backup, clock)
+
+
+@contextlib.contextmanager
+def _locked(dest: Path) -> Iterator[None]:
+    """DEST for this run alone: an exclusive flock on the directory itself (no lock file to leave
+    behind), held until the run ends or its process does. Two runs into one destination would each
+    save a manifest without the other's entries, and the next run would refuse the files the lost
+    entries named. A file system that cannot lock a directory is written unlocked, as before."""
+    try:
+        fd = os.open(dest, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as exc:
+        raise EmitError(f"{dest}: cannot open the destination: {exc.strerror or exc}") from exc
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise EmitError(f"{dest}: another ha-rewrite run is writing there: run again when it is done") from None
+        except OSError:  # pragma: no cover - no directory locks there (some network file systems)
+            pass
+        yield
+    finally:
+        os.close(fd)
+
+
+def _deploy_locked(dest: Path, planned: Sequence[Planned], force: bool, backup: bool,
+                   clock: Callable[[], datetime.datetime]) -> Iterator[Outcome]:
     _remove_stale_temps(dest, [p.name for p in planned] + [MANIFEST])
     entries = load(dest)
     inputs = {os.path.realpath(p.source) for p in planned}

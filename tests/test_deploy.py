@@ -1,14 +1,18 @@
 """deploy: many outputs into one destination cost work in proportion to their number."""
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 from pathlib import Path
 
 import pytest
 
 from rewrite import deploy
 from rewrite.deploy import WRITTEN, Planned
+from rewrite.cli import main
 from rewrite.manifest import MANIFEST
+from samples import SELF_MADE
 
 
 def _planned(count: int) -> list[Planned]:
@@ -64,3 +68,24 @@ def test_only_stale_temps_of_the_outputs_written_are_removed(tmp_path: Path) -> 
     left = {p.name for p in dest.iterdir()}
     assert not left & set(stale)
     assert set(others) | {".s00001.linked.tmp"} <= left
+
+
+def test_a_destination_takes_one_run_at_a_time(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """While a run writes a destination (holding a lock on it), another refuses it whole, exit 2,
+    rather than save a manifest without the first run's entries. The lock leaves no file behind."""
+    script = tmp_path / "app"
+    script.write_bytes(SELF_MADE)
+    dest = tmp_path / "D"
+    dest.mkdir()
+    holder = os.open(dest, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        assert main(["patch", "--dest", str(dest), str(script)]) == 2
+        assert capsys.readouterr().err == f"ha-rewrite: {dest}: another ha-rewrite run is writing there: run again " \
+                                          "when it is done\n"
+        assert list(dest.iterdir()) == []
+    finally:
+        os.close(holder)
+    assert main(["patch", "--dest", str(dest), str(script)]) == 1
+    assert sorted(p.name for p in dest.iterdir()) == [MANIFEST, "app", "app.diff"]
+    capsys.readouterr()
