@@ -65,7 +65,7 @@ def expand(args: Sequence[str], stdin: TextIO | None = None) -> list[Input]:
     seen = _Seen(set(), set())
     items: list[Input] = []
     for arg in _arguments(args, stdin):
-        items.extend(item for item in _expand_one(arg, seen) if _first(item, seen))
+        items.extend(item for item, real in _expand_one(arg, seen) if _first(item, real, seen))
     return items
 
 
@@ -93,57 +93,71 @@ def _listed(text: str) -> Iterator[str]:
     return (name for name in names if name.strip())
 
 
-def _first(item: Input, seen: _Seen) -> bool:
+def _first(item: Input, real: str | None, seen: _Seen) -> bool:
+    """Is ITEM's file not listed yet? REAL: its real path when the walk knows it (else resolved here)."""
     # an error item (a loop, a dangling link) is reported under each of its own names
-    key = os.path.abspath(item.path) if item.state == ERROR else os.path.realpath(item.path)
+    key = os.path.abspath(item.path) if item.state == ERROR else real or os.path.realpath(item.path)
     if key in seen.files:
         return False
     seen.files.add(key)
     return True
 
 
-def _expand_one(path: str, seen: _Seen) -> Iterator[Input]:
+# A walk's frame: a directory, its names still to list, its real path, the (st_dev, st_ino) of it and
+# of the directories it lies in.
+_Frame = tuple[str, Iterator[str], str, tuple[tuple[int, int], ...]]
+
+
+def _expand_one(path: str, seen: _Seen) -> Iterator[tuple[Input, str | None]]:
+    """PATH's inputs, each with its real path when known without resolving it."""
     try:
         st = os.stat(path)
     except OSError as exc:
-        yield Input(path, ERROR, _stat_reason(exc))
+        yield Input(path, ERROR, _stat_reason(exc)), None
         return
     if stat.S_ISDIR(st.st_mode):
-        yield from _walk(path, st, seen, ())
+        yield from _walk(path, st, seen)
     else:
-        yield _classify(path)
+        yield _classify(path), None
 
 
-def _walk(top: str, st: os.stat_result, seen: _Seen, ancestors: tuple[tuple[int, int], ...]) -> Iterator[Input]:
-    """TOP's files, depth first in sorted order; iterative: a tree thousands of directories deep is fine."""
-    stack: list[tuple[str, Iterator[str], tuple[tuple[int, int], ...]]] = []
-    failed = _enter(top, st, seen, ancestors, stack)
+def _walk(top: str, st: os.stat_result, seen: _Seen) -> Iterator[tuple[Input, str | None]]:
+    """TOP's files, depth first in sorted order; iterative: a tree thousands of directories deep is fine.
+
+    A file that is not a symbolic link, in a directory whose real path is known, has that path and
+    its name as its own: only links are resolved (os.path.realpath climbs the whole path)."""
+    stack: list[_Frame] = []
+    failed = _enter(top, os.path.realpath(top), st, seen, (), stack)
     if failed is not None:
-        yield failed
+        yield failed, None
     while stack:
-        directory, names, inside = stack[-1]
+        directory, names, real, inside = stack[-1]
         name = next(names, None)
         if name is None:
             stack.pop()
             continue
         path = os.path.join(directory, name)
         try:
-            st = os.stat(path)  # follows symlinks
+            st = os.lstat(path)
+            link = stat.S_ISLNK(st.st_mode)
+            if link:
+                st = os.stat(path)  # followed
         except OSError as exc:
-            yield Input(path, ERROR, _stat_reason(exc))
+            yield Input(path, ERROR, _stat_reason(exc)), None
             continue
         if not stat.S_ISDIR(st.st_mode):
-            yield _classify(path)
+            yield _classify(path), None if link else os.path.join(real, name)
         elif name not in SKIPPED_DIRS:
-            failed = _enter(path, st, seen, inside, stack)
+            failed = _enter(path, os.path.realpath(path) if link else os.path.join(real, name), st, seen, inside,
+                            stack)
             if failed is not None:
-                yield failed
+                yield failed, None
 
 
-def _enter(directory: str, st: os.stat_result, seen: _Seen, ancestors: tuple[tuple[int, int], ...],
-           stack: list[tuple[str, Iterator[str], tuple[tuple[int, int], ...]]]) -> Input | None:
-    """Put DIRECTORY's names on STACK to be walked; the error item when it cannot be, None when it is
-    walked already (reached through another name)."""
+def _enter(directory: str, real: str, st: os.stat_result, seen: _Seen, ancestors: tuple[tuple[int, int], ...],
+           stack: list[_Frame]) -> Input | None:
+    """Put DIRECTORY (whose real path is REAL) on STACK to be walked; the error item when it cannot
+    be, None when it is walked already (reached through another name)."""
     identity = (st.st_dev, st.st_ino)
     if identity in ancestors:
         return Input(directory, ERROR, "symbolic link loop: leads back into a directory being walked")
@@ -154,7 +168,7 @@ def _enter(directory: str, st: os.stat_result, seen: _Seen, ancestors: tuple[tup
         names = sorted(os.listdir(directory))  # names only: a directory of 100,000 files costs a few MB
     except OSError as exc:
         return Input(directory, ERROR, f"cannot list directory: {exc.strerror or exc}")
-    stack.append((directory, iter(names), (*ancestors, identity)))
+    stack.append((directory, iter(names), real, (*ancestors, identity)))
     return None
 
 

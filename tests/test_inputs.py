@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from rewrite import inputs
 from rewrite.inputs import Input, expand, name_reason
 
 
@@ -198,3 +199,25 @@ def test_a_tree_deeper_than_python_recursion_is_walked(tmp_path):
         Path(levels[-1], "s").unlink(missing_ok=True)
         for directory in reversed(levels):
             os.rmdir(directory)
+
+
+def test_the_walk_knows_each_real_path_it_gives_without_resolving_it(tmp_path):
+    """The walk hands over a file's real path (its directory's, and its name) unless the file or a
+    directory on the way is a symbolic link: each one it gives is os.path.realpath's answer, and
+    the files listed are those that resolving every path would list."""
+    _touch(tmp_path / "real/sub/s")
+    _touch(tmp_path / "real/t")
+    (tmp_path / "real/sub/up").symlink_to("..")  # a loop
+    (tmp_path / "real/link-to-sub").symlink_to("sub")
+    (tmp_path / "real/link-to-t").symlink_to("../real/./t")
+    (tmp_path / "real/chain").symlink_to("link-to-t")
+    (tmp_path / "top").symlink_to("real")
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other/elsewhere").symlink_to(tmp_path / "real/sub")
+    given = list(inputs._expand_one(str(tmp_path / "top"), inputs._Seen(set(), set())))
+    given += list(inputs._expand_one(str(tmp_path / "other"), inputs._Seen(set(), set())))
+    known = [(item.path, real) for item, real in given if real is not None]
+    assert len(known) >= 3 and all(real == os.path.realpath(path) for path, real in known)
+    listed = expand([str(tmp_path / "top"), str(tmp_path / "other"), str(tmp_path)])
+    assert [(os.path.relpath(item.path, tmp_path), item.state) for item in listed] == [
+        ("top/chain", None), ("top/link-to-sub/s", None), ("top/link-to-sub/up", "error")]  # each file once
