@@ -135,8 +135,7 @@ def scan(ctx: click.Context, paths: tuple[str, ...], deploy_dir: str, word: str,
 
     PATHS are files, directories (walked recursively) or `-` (paths on stdin, one a line or NUL-separated).
     """
-    report = ctx.meta.get("report")
-    shown = report is not None and report_format(report) in ("html", "md")  # the reports that show diffs
+    shown = _report_format(ctx) in ("html", "md")  # the reports that show diffs
     run = _run(ctx, paths, Settings(word.encode(), deploy_dir, diffs=shown), KEEP_NONE, as_json=fmt == "json")
     for chunk in json_chunks(run.summaries) if fmt == "json" else text_chunks(run.summaries):
         click.echo(chunk, nl=False)  # a piece at a time: a corpus's whole report is never held
@@ -384,7 +383,7 @@ def _run(ctx: click.Context, paths: Sequence[str], settings: Settings, keep: str
     libraries: dict[str, FileResult] = {}
     with ProgressBar(sys.stderr, quiet=bool(ctx.meta.get("quiet"))) as bar:
         for done in batch_run(items, settings, ctx.meta.get("libraries", {}), jobs=ctx.meta.get("jobs"),
-                              keep=keep, progress=bar, outputs=as_json or _json_report(ctx)):
+                              keep=keep, progress=bar, outputs=as_json or _report_format(ctx) == "json"):
             summaries.append(done.summary)
             if done.result is not None:
                 kept.append(done.result)
@@ -395,9 +394,10 @@ def _run(ctx: click.Context, paths: Sequence[str], settings: Settings, keep: str
     return Run(summaries, kept, libraries, bar.enabled)
 
 
-def _json_report(ctx: click.Context) -> bool:
+def _report_format(ctx: click.Context) -> str | None:
+    """The format of --report FILE (`json`, `html`, `md`), None without one."""
     report = ctx.meta.get("report")
-    return report is not None and report_format(report) == "json"
+    return None if report is None else report_format(report)
 
 
 def _finish(ctx: click.Context, run: Run, written: bool, line: bool = True) -> None:

@@ -41,19 +41,23 @@ def read_source(path: str) -> Source:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
                 raise SourceError("not a regular file")
+            if st.st_size > MAX_BYTES:
+                raise _too_large(st.st_size)
             with open(fd, "rb", closefd=False) as file:
                 # read(), sized from fstat: read(MAX_BYTES + 1) allocated 4 MiB for each file, and
                 # fragmented the heap (22 MB more held after 10,000 files)
-                data = file.read() if st.st_size <= MAX_BYTES else b""
+                data = file.read()
         finally:
             os.close(fd)
     except OSError as exc:
         raise SourceError(exc.strerror or str(exc)) from exc
-    if st.st_size > MAX_BYTES or len(data) > MAX_BYTES:  # the size fstat gives, or the bytes it grew to
-        size = max(st.st_size, len(data))
-        raise TooLarge(f"{size / (1 << 20):.1f} MiB: larger than any init script (at most {MAX_BYTES >> 20} MiB "
-                       "are read)")
+    if len(data) > MAX_BYTES:  # it grew while read
+        raise _too_large(len(data))
     return Source(path, data, st.st_mode & 0o7777)
+
+
+def _too_large(size: int) -> TooLarge:
+    return TooLarge(f"{size / (1 << 20):.1f} MiB: larger than any init script (at most {MAX_BYTES >> 20} MiB are read)")
 
 
 def not_a_script_reason(data: bytes) -> str | None:
