@@ -63,6 +63,7 @@ class Libraries:
     explicit: dict[str, str] = field(default_factory=dict)  # family name -> library given by option
     settings: Settings = field(default_factory=Settings)
     _cache: dict[str, tuple[Library, FileResult] | SourceError] = field(default_factory=dict)
+    _inputs: set[str] = field(default_factory=set)  # libraries judged as an input of their own would be
 
     def path_for(self, script: str, family: Family = REDHAT) -> str | None:
         """The option (--functions, --lsb-functions, --rc-status), else the library's file name
@@ -80,6 +81,15 @@ class Libraries:
                 return candidate
         return None
 
+    def judged(self, path: str, data: bytes, settings: Settings) -> FileResult | None:
+        """The library at PATH as `process` would judge it as an input, if it was judged already from
+        the same DATA with the same SETTINGS (it sources no other library): no second parse."""
+        cached = self._cache.get(path)
+        if path not in self._inputs or settings != self.settings or isinstance(cached, SourceError) \
+                or cached is None or cached[0].data != data:
+            return None
+        return cached[1]
+
     def results(self) -> dict[str, FileResult]:
         """Each library loaded so far, judged as a file of its own."""
         return {path: cached[1] for path, cached in self._cache.items() if not isinstance(cached, SourceError)}
@@ -93,11 +103,13 @@ class Libraries:
         if path not in self._cache:
             try:
                 source = parsed[0] if parsed is not None else read_source(path)
-                prepared = parsed[2] if parsed is not None else None
-                library = Library.load(path, source.data, family,
-                                       (parsed[1], parsed[2].found) if parsed is not None else None)
-                self._cache[path] = (library, _judge(path, source.data, source.mode, library.tree, None,
-                                                     self.settings, prepared))
+                tree = parsed[1] if parsed is not None else parse(source.data)
+                prepared = parsed[2] if parsed is not None else prepare(tree)
+                library = Library.load(path, source.data, family, (tree, prepared.found))
+                self._cache[path] = (library, _judge(path, source.data, source.mode, tree, None, self.settings,
+                                                     prepared))
+                if prepared.family is None:
+                    self._inputs.add(path)
             except SourceError as exc:
                 self._cache[path] = exc
         cached = self._cache[path]
@@ -145,10 +157,13 @@ def _process(path: str, settings: Settings, libraries: Libraries) -> FileResult:
     if reason is not None:  # a copy would not run either: no patch, no wrapper
         return FileResult(path, UNPARSEABLE, "script", (Finding("HB051", 0, 0, reason, "unknown", None, b""),),
                           original=source.data, mode=source.mode, reason=reason)
+    as_library = BY_LIBRARY.get(os.fsencode(os.path.basename(path)))  # a name may be any bytes
+    judged = libraries.judged(path, source.data, settings) if as_library is not None else None
+    if judged is not None:  # a script run earlier loaded it: parsed once
+        return judged
     tree = parse(source.data)
     prepared = prepare(tree)
     family = prepared.family
-    as_library = BY_LIBRARY.get(os.fsencode(os.path.basename(path)))  # a name may be any bytes
     if family is None and as_library is not None and settings == libraries.settings:
         return libraries.get(path, as_library, (source, tree, prepared))[1]  # judged once, as input and library
     library_path = libraries.path_for(path, family) if family is not None else None

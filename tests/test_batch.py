@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from corpus_cases import INPUT, REPO
-from rewrite import batch
+from rewrite import batch, pipeline
+from rewrite import library as library_module
 from rewrite.batch import KEEP_ALL, KEEP_NONE, KEEP_WRITABLE, Done, Job, Worker, chunk_size, run
 from rewrite.cli import main
 from rewrite.inputs import expand
@@ -256,6 +257,28 @@ def test_a_library_input_is_judged_the_same_before_or_after_its_scripts(tmp_path
     assert first == last
     assert first[0].kind == "library" and first[0].state == "patchable" and first[1].library == paths[0]
     assert shared.results()[paths[0]] is last[0]
+
+
+def test_a_library_input_judged_already_is_not_parsed_again(tmp_path, monkeypatch):
+    """Scripts sort before `functions`: the input reuses the judgement their loading made, unless
+    its bytes are not those judged (changed since) or the settings differ."""
+    for name in ("functions", "httpd", "named"):
+        shutil.copy(CORPUS / "redhat-2004" / name, tmp_path / name)
+    parsed: list[bytes] = []
+    real = pipeline.parse
+    for module in (pipeline, library_module):
+        monkeypatch.setattr(module, "parse", lambda data: parsed.append(data) or real(data))
+    libraries = Libraries()
+    httpd, named, functions = (process(str(tmp_path / name), Settings(), libraries)
+                               for name in ("httpd", "named", "functions"))
+    library = (tmp_path / "functions").read_bytes()
+    assert parsed.count(library) == 1 and functions.kind == "library" and functions.state == "patchable"
+    assert functions is libraries.results()[str(tmp_path / "functions")] and httpd.library == named.library
+    assert process(str(tmp_path / "functions"), Settings(b"OK"), libraries).findings != functions.findings
+    assert parsed.count(library) == 2  # judged again with the other word
+    (tmp_path / "functions").write_bytes(library + b"\n")
+    again = process(str(tmp_path / "functions"), Settings(), libraries)
+    assert parsed[-1] == library + b"\n" and again.state == "patchable"
 
 
 def test_interrupt_stops_the_workers():
