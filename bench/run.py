@@ -15,7 +15,8 @@ measures, each stage in a fresh Python process so that its peak memory is its ow
     (d) patch    what `ha-rewrite patch --dest TMP DIR` does: the same, keeping the results that
                  have something to write (patched copies, wrappers), name conflicts checked
                  (outputs.plan_outputs), then each output and its diff written with
-                 emit.write_atomic (fsync included; not the manifest `patch` keeps); one destination
+                 emit.write_atomic (each file synced, the directory once, as `patch` does for each
+                 batch; not the manifest `patch` keeps); one destination
                  directory per replicated family, because all copies of `httpd` in one --dest
                  would be a name conflict
 
@@ -137,7 +138,7 @@ def _scan(paths: list[str], jobs: int, dest: Path) -> int:
 
 def _patch(paths: list[str], jobs: int, dest: Path) -> int:
     from rewrite.batch import KEEP_WRITABLE, run
-    from rewrite.emit import ensure_dir, write_atomic
+    from rewrite.emit import ensure_dir, sync_directory, write_atomic
     from rewrite.inputs import Input
     from rewrite.outputs import plan_outputs
     from rewrite.pipeline import FileResult
@@ -160,8 +161,9 @@ def _patch(paths: list[str], jobs: int, dest: Path) -> int:
         outputs = plan_outputs(results, str(target), libraries)
         ensure_dir(target)
         for output in outputs:
-            write_atomic(target / output.name, output.result.patched or b"", output.result.mode)
-            write_atomic(target / (output.name + ".diff"), output.result.diff, 0o644)
+            write_atomic(target / output.name, output.result.patched or b"", output.result.mode, sync_dir=False)
+            write_atomic(target / (output.name + ".diff"), output.result.diff, 0o644, sync_dir=False)
+        sync_directory(target)  # once for the directory's new names, as deploy does for each batch
     summary(summaries, written=True)
     return _size(paths)
 

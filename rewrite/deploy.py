@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import NamedTuple
 
 from rewrite import __version__
-from rewrite.emit import EmitError, ensure_dir, write_atomic
+from rewrite.emit import EmitError, ensure_dir, sync_directory, write_atomic
 from rewrite.manifest import MANIFEST, Entry, dump, file_sha256, load
 from rewrite.review import sha256
 
@@ -73,6 +73,9 @@ def deploy(dest: Path, planned: Sequence[Planned], *, force: bool = False, backu
     one's new hash next to the hash it has now (`previous_sha256`); after the batch, the previous
     hashes are dropped. Files are replaced atomically. Killed at any moment, every output is the
     old complete file or the new one, and the manifest names both; the next run completes the job.
+    The same holds after a power loss: each save of the manifest is synced, and so are the batch's
+    files before the save that drops their previous hashes (one directory sync for the batch, not
+    one per file, which on ext4 cost about 3 ms a file).
     """
     if not planned:
         return
@@ -123,6 +126,7 @@ def _deploy_locked(dest: Path, planned: Sequence[Planned], force: bool, backup: 
             for item, decision in batch:
                 yield _write(dest, item, decision, entries) if isinstance(decision, _Write) else decision
             if pending:
+                sync_directory(dest)  # the batch's new names are durable before the manifest forgets the old hashes
                 write_atomic(dest / MANIFEST, dump(entries), 0o644)
     finally:
         if any(e.previous_sha256 is not None for e in entries.values()):
@@ -170,8 +174,8 @@ def _write(dest: Path, item: Planned, decision: _Write, entries: dict[str, Entry
     target = dest / item.name
     kept = str(_keep(target, datetime.datetime.strptime(decision.entry.time, "%Y-%m-%dT%H:%M:%SZ"))) \
         if decision.backup else ""
-    write_atomic(target, item.patched, item.mode)
-    write_atomic(dest / (item.name + ".diff"), item.review, 0o644)
+    write_atomic(target, item.patched, item.mode, sync_dir=False)  # synced with its batch
+    write_atomic(dest / (item.name + ".diff"), item.review, 0o644, sync_dir=False)
     entries[item.name] = decision.entry
     return Outcome(item.name, WRITTEN, kept)
 

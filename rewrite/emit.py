@@ -18,9 +18,13 @@ class EmitError(Exception):
     """A file or directory that could not be written; the message is one line naming the path."""
 
 
-def write_atomic(path: Path, data: bytes | Iterable[bytes], mode: int) -> None:
+def write_atomic(path: Path, data: bytes | Iterable[bytes], mode: int, sync_dir: bool = True) -> None:
     """Replace PATH with DATA (bytes, or chunks written as they come) and permission bits MODE,
-    atomically; raise EmitError. A symbolic link at PATH or as its directory is refused."""
+    atomically; raise EmitError. A symbolic link at PATH or as its directory is refused.
+
+    The file's bytes are synced before it takes PATH's place; the directory too, so that the new
+    name survives a power loss, unless SYNC_DIR is false: a caller replacing many files of one
+    directory then calls sync_directory once after the last (one sync covers every name in it)."""
     _refuse_unsafe_target(path)
     try:
         tmp = _write_temp(path, data, mode)
@@ -31,10 +35,17 @@ def write_atomic(path: Path, data: bytes | Iterable[bytes], mode: int) -> None:
     except OSError as exc:
         _remove(tmp)
         raise _error(path, exc) from exc
+    if sync_dir:
+        sync_directory(path.parent, path)
+
+
+def sync_directory(directory: Path, written: Path | None = None) -> None:
+    """Make the names last replaced in DIRECTORY durable; raise EmitError naming WRITTEN (the file
+    just written there) or DIRECTORY."""
     try:
-        _fsync_dir(path.parent)
+        _fsync_dir(directory)
     except OSError as exc:
-        raise _error(path, exc) from exc
+        raise _error(written or directory, exc) from exc
 
 
 def ensure_dir(path: Path) -> None:

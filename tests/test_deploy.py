@@ -89,3 +89,34 @@ def test_a_destination_takes_one_run_at_a_time(tmp_path: Path, capsys: pytest.Ca
     assert main(["patch", "--dest", str(dest), str(script)]) == 1
     assert sorted(p.name for p in dest.iterdir()) == [MANIFEST, "app", "app.diff"]
     capsys.readouterr()
+
+
+def test_a_batch_syncs_its_directory_once_before_the_manifest_drops_the_old_hashes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each output used to sync the destination twice (its file, its diff): on ext4 about 3 ms a
+    file. A batch's new names are now synced together, still before the manifest save that drops
+    their previous hashes, so that a power loss cannot leave the manifest trusting a file whose
+    new name was lost."""
+    monkeypatch.setattr(deploy, "MANIFEST_EVERY", 40)
+    events: list[str] = []
+    replace, fsync = os.replace, os.fsync
+
+    def replacing(src: str, dst: os.PathLike[str] | str) -> None:
+        replace(src, dst)
+        events.append("manifest" if os.path.basename(dst) == MANIFEST else "output")
+
+    def syncing(fd: int) -> None:
+        fsync(fd)
+        if os.path.isdir(f"/proc/self/fd/{fd}"):
+            events.append("sync")
+
+    monkeypatch.setattr(os, "replace", replacing)
+    monkeypatch.setattr(os, "fsync", syncing)
+    assert {o.action for o in deploy.deploy(tmp_path / "dest", _planned(100))} == {WRITTEN}
+    assert events.count("output") == 200 and events.count("manifest") == 6  # 3 batches: pending, then done
+    assert events.count("sync") == 9  # each manifest save, and each batch of outputs
+    for at, event in enumerate(events):
+        if event == "output":  # a sync comes before the next manifest save
+            assert events.index("sync", at) < events.index("manifest", at)
+        if event == "manifest":
+            assert events[at + 1] == "sync"
