@@ -75,7 +75,7 @@ def deploy(dest: Path, planned: Sequence[Planned], *, force: bool = False, backu
     old complete file or the new one, and the manifest names both; the next run completes the job.
     The same holds after a power loss: each save of the manifest is synced, and so are the batch's
     files before the save that drops their previous hashes (one directory sync for the batch, not
-    one per file, which on ext4 cost about 3 ms a file).
+    two for each output: its file's and its diff's).
     """
     if not planned:
         return

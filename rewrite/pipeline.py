@@ -63,7 +63,7 @@ class Libraries:
     explicit: dict[str, str] = field(default_factory=dict)  # family name -> library given by option
     settings: Settings = field(default_factory=Settings)
     _cache: dict[str, tuple[Library, FileResult] | SourceError] = field(default_factory=dict)
-    _inputs: set[str] = field(default_factory=set)  # libraries judged as an input of their own would be
+    _inputs: set[str] = field(default_factory=set)  # those sourcing no other library: as inputs, judged the same
 
     def path_for(self, script: str, family: Family = REDHAT) -> str | None:
         """The option (--functions, --lsb-functions, --rc-status), else the library's file name
