@@ -38,7 +38,35 @@ NOT_SCRIPT_NAMES: tuple[tuple[str, str], ...] = (
     ("*.patch", "a diff"),
     ("*.rej", "a diff's rejected hunks"),
     (MANIFEST, "ha-rewrite's manifest"),
+    # what else lies beside scripts in a repository or a fleet's collection: documents, data, units,
+    # other languages' modules (which have no `#!` line to say so), Heartbeat's own configuration
+    ("README*", "documentation"),
+    ("LICENSE*", "licence text"),
+    ("COPYING*", "licence text"),
+    ("*.md", "documentation"),
+    ("*.rst", "documentation"),
+    ("*.txt", "text"),
+    ("*.html", "web page"),
+    ("*.json", "data file"),
+    ("*.yaml", "data file"),
+    ("*.yml", "data file"),
+    ("*.xml", "data file"),
+    ("*.conf", "configuration file"),
+    ("*.service", "systemd unit"),
+    ("*.socket", "systemd unit"),
+    ("*.timer", "systemd unit"),
+    ("*.target", "systemd unit"),
+    ("*.py", "Python source"),
+    ("*.pl", "Perl source"),
+    ("*.pm", "Perl module"),
+    ("*.rb", "Ruby source"),
+    ("ha.cf", "Heartbeat configuration"),
+    ("haresources", "Heartbeat configuration"),
+    ("authkeys", "Heartbeat configuration"),
 )
+# A file whose name starts with a dot, found by walking a directory: no init system runs one
+# (run-parts, insserv and chkconfig pass over them), as ripgrep and ast-grep pass over them too.
+HIDDEN = "hidden file, found in a directory"
 
 # Directories a walk does not enter: version-control metadata holds no init scripts.
 SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", ".bzr", "CVS", "_darcs"})
@@ -146,7 +174,7 @@ def _walk(top: str, st: os.stat_result, seen: _Seen) -> Iterator[tuple[Input, st
             yield Input(path, ERROR, _stat_reason(exc)), None
             continue
         if not stat.S_ISDIR(st.st_mode):
-            yield _classify(path), None if link else os.path.join(real, name)
+            yield _classify(path, walked=True), None if link else os.path.join(real, name)
         elif name not in SKIPPED_DIRS:
             failed = _enter(path, os.path.realpath(path) if link else os.path.join(real, name), st, seen, inside,
                             stack)
@@ -172,8 +200,11 @@ def _enter(directory: str, real: str, st: os.stat_result, seen: _Seen, ancestors
     return None
 
 
-def _classify(path: str) -> Input:
+def _classify(path: str, walked: bool = False) -> Input:
+    """PATH to be read, or not-a-script by its name; WALKED: found in a directory, not named by the user."""
     reason = name_reason(path)
+    if reason is None and walked and os.path.basename(path).startswith("."):
+        reason = HIDDEN
     return Input(path) if reason is None else Input(path, NOT_A_SCRIPT, reason)
 
 

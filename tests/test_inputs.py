@@ -125,7 +125,21 @@ def test_unlistable_directory_is_an_error_item(tmp_path, monkeypatch):
     ("review.patch", "a diff (*.patch)"),
     ("httpd.rej", "a diff's rejected hunks (*.rej)"),
     (".ha-rewrite.json", "ha-rewrite's manifest (.ha-rewrite.json)"),
+    ("README.md", "documentation (README*)"),
+    ("NOTES.md", "documentation (*.md)"),
+    ("LICENSE", "licence text (LICENSE*)"),
+    ("httpd.service", "systemd unit (*.service)"),
+    ("ocf.py", "Python source (*.py)"),
+    ("Utils.pm", "Perl module (*.pm)"),
+    ("hosts.json", "data file (*.json)"),
+    ("httpd.conf", "configuration file (*.conf)"),
+    ("ha.cf", "Heartbeat configuration (ha.cf)"),
+    ("haresources", "Heartbeat configuration (haresources)"),
     ("httpd", None),
+    ("functions", None),
+    ("init-functions", None),
+    ("rc.status", None),
+    (".httpd", None),  # hidden: only when a walk finds it
     ("httpd.sh", None),
     ("bak", None),
     pytest.param("dir.bak/httpd", None, id="only the file name counts"),
@@ -145,6 +159,29 @@ def test_names_classify_without_reading(tmp_path):
         Input(str(tmp_path / "httpd.rpmnew"), "not-a-script", "package manager leftover (*.rpmnew)"),
         Input(str(tmp_path / "httpd~"), "not-a-script", "editor backup (*~)"),
     ]
+
+
+def test_a_walk_passes_over_documents_data_and_hidden_files_but_not_a_file_named(tmp_path):
+    """A repository or a fleet's collection holds more than scripts: read as shell, a README, a
+    systemd unit or a Python module was judged a broken init script (exit 2). A dot file found by a
+    walk is never run by an init system (insserv's `.depend.start`, OCF's `.ocf-directories`); one
+    named on the command line is read."""
+    for name in ("httpd", "README.md", "LICENSE", "httpd.service", "lib/ocf.py", ".depend.start",
+                 "lib/.ocf-directories", ".hidden/named"):
+        _touch(tmp_path / name)
+    hidden = str(tmp_path / "lib/.ocf-directories")
+    found = {item.path: item.reason for item in expand([str(tmp_path), hidden])}
+    assert found == {str(tmp_path / name): reason for name, reason in (
+        (".depend.start", inputs.HIDDEN),
+        (".hidden/named", ""),  # a hidden directory is walked: only the file's own name counts
+        ("LICENSE", "licence text (LICENSE*)"),
+        ("README.md", "documentation (README*)"),
+        ("httpd", ""),
+        ("httpd.service", "systemd unit (*.service)"),
+        ("lib/.ocf-directories", inputs.HIDDEN),
+        ("lib/ocf.py", "Python source (*.py)"))}
+    assert expand([hidden]) == [Input(hidden)]
+    assert {item.state for item in expand([str(tmp_path)]) if item.reason} == {"not-a-script"}
 
 
 def test_stdin_lists_paths(tmp_path, monkeypatch):
