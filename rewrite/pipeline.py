@@ -195,7 +195,7 @@ def _assess(path: str, data: bytes, mode: int, tree: Tree, library: tuple[Librar
                       library_name=own_family.library if own_family is not None else
                       library[0].family.library if library else None)
     if scan.error is not None:
-        message = _parse_error(data, tree, scan.error)
+        message = _parse_error(data, tree, scan.error, scan.hidden)
         return _replace(base, state=UNPARSEABLE, reason=message, findings=(
             Finding("HB050", scan.error, scan.error, message + ": fix the script by hand", "unknown", None, b""),))
     if scan.kind == "none":
@@ -216,7 +216,8 @@ def _assess(path: str, data: bytes, mode: int, tree: Tree, library: tuple[Librar
     return _replace(base, findings=_in_order(findings))
 
 
-def _parse_error(data: bytes, tree: Tree, offset: int) -> str:
+def _parse_error(data: bytes, tree: Tree, offset: int, hidden: bool = False) -> str:
+    """Why the file cannot be judged; HIDDEN: no status operation was found, and the error may hide one."""
     line, _ = line_col(data, offset)
     node: Node | None = tree.root_node.descendant_for_byte_range(offset, offset)
     while node is not None and node.start_byte == offset and not swallows_statements(node):
@@ -225,6 +226,8 @@ def _parse_error(data: bytes, tree: Tree, offset: int) -> str:
         last, _ = line_col(data, node.end_byte)
         return (f"lines {line}-{last} are misread as one `[ ... ]` test (tree-sitter-bash #316: a redirection "
                 "between two tests); a `;` after the first test avoids it")
+    if hidden:
+        return f"parse error at line {line}, where a status operation may hide: none was found elsewhere"
     return f"parse error on the status path at line {line}"
 
 

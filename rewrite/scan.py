@@ -69,6 +69,7 @@ class Scan:
     error: int | None = None  # byte offset of a parse error on the status path
     entries: tuple[Span, ...] = ()
     library_family: Family | None = None  # for a library: its family
+    hidden: bool = False  # no status operation was found, and the parse error at ERROR may hide one
 
 
 
@@ -185,7 +186,9 @@ def scan_tree(path: str, tree: Tree, library: Library | None, prepared: Prepared
     error = first_error(root)
     if error is None:
         return Scan("none", source_lines=tuple(lines))
-    return Scan("none", source_lines=tuple(lines), error=_broken_status_arm(root) or error.start_byte)
+    broken = _broken_status_arm(root)
+    return Scan("none", source_lines=tuple(lines), error=error.start_byte if broken is None else broken,
+                hidden=broken is None)
 
 
 def _broken_status_arm(root: Node) -> int | None:

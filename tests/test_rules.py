@@ -1033,6 +1033,20 @@ def test_not_patchable(tmp_path, src, lib, state, rules):
     assert result.patched is None or (result.wrapped and result.patched.startswith(b"#!/bin/sh\n# Heartbeat wrapper"))
 
 
+@pytest.mark.parametrize(("src", "message"), (
+    (b'#!/bin/sh\ncase "$1" in\nstatus)\n\techo "running\n\texit 0\n\t;;\nesac\n',
+     "parse error on the status path at line 3"),
+    (b'#!/bin/sh\n. /etc/default/foo\n: ${NAME:=`basename $0`\nstart() {\n\tfoo\n}\n',
+     "parse error at line 3, where a status operation may hide: none was found elsewhere"),
+))
+def test_a_parse_error_says_whether_a_status_path_was_found(tmp_path, src, message):
+    """With no status operation found, a parse error anywhere may hide one (the file is
+    `unparseable`, not `needs-wrapper`), but it is not on a status path."""
+    result, _ = _process(tmp_path, src)
+    assert (result.state, result.reason) == (UNPARSEABLE, message)
+    assert [f.message for f in result.findings] == [message + ": fix the script by hand"]
+
+
 def test_parse_error_elsewhere_does_not_stop_the_scan(tmp_path):
     src = (
         b'case "$1" in\n'
