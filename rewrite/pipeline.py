@@ -15,7 +15,7 @@ from rewrite.families import BY_LIBRARY, REDHAT, Family
 from rewrite.manifest import ManifestError
 from rewrite.manifest import load as load_manifest
 from rewrite.library import Library
-from rewrite.scan import Output, Prepared, Scan, prepare, scan_tree
+from rewrite.scan import Output, Prepared, Scan, SourceLine, prepare, scan_tree
 from rewrite.walk import swallows_statements
 from rewrite.source import (Source, SourceError, TooLarge, display, not_a_script_reason, read_source,
                            unrunnable_reason)
@@ -166,7 +166,7 @@ def _process(path: str, settings: Settings, libraries: Libraries) -> FileResult:
     family = prepared.family
     if family is None and as_library is not None and settings == libraries.settings:
         return libraries.get(path, as_library, (source, tree, prepared))[1]  # judged once, as input and library
-    library_path = libraries.path_for(path, family) if family is not None else None
+    family, library_path = _library_for(path, prepared.lines, libraries)
     if library_path is None or family is None:
         return _judge(path, source.data, source.mode, tree, None, settings, prepared)
     try:
@@ -175,6 +175,18 @@ def _process(path: str, settings: Settings, libraries: Libraries) -> FileResult:
         return FileResult(path, ERROR, original=source.data, mode=source.mode,
                           reason=f"{family.library} library {library_path}: {exc}")
     return _judge(path, source.data, source.mode, tree, (library, library_result), settings, prepared)
+
+
+def _library_for(path: str, lines: Sequence[SourceLine], libraries: Libraries) -> tuple[Family | None, str | None]:
+    """The family and library PATH is judged against: the first it sources that is found. A line that
+    sources only a file a test finds (`[ -f FILE ] && . FILE`: a script for several distributions) is
+    passed over when its library is not found, as the script passes over it; with none found, the
+    first line's family and no library."""
+    for line in lines:
+        found = libraries.path_for(path, line.family)
+        if found is not None or not line.guarded:
+            return line.family, found
+    return (lines[0].family, None) if lines else (None, None)
 
 
 def _judge(path: str, data: bytes, mode: int, tree: Tree, library: tuple[Library, FileResult] | None,

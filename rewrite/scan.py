@@ -56,6 +56,7 @@ class SourceLine:
     span: Span  # the argument naming the library
     value: bytes
     family: Family
+    guarded: bool = False  # sourced only if it exists: `[ -f FILE ] && . FILE`, `if test -r FILE; then . FILE`
 
 
 @dataclass(frozen=True)
@@ -98,8 +99,49 @@ def source_lines(index_: Index, env: dict[bytes, bytes]) -> list[SourceLine]:
         value = literal_value(args[0], env)
         family = BY_LIBRARY.get(value.rsplit(b"/", 1)[-1]) if value is not None else None
         if value is not None and family is not None:
-            found.append(SourceLine(Span(args[0].start_byte, args[0].end_byte), value, family))
+            found.append(SourceLine(Span(args[0].start_byte, args[0].end_byte), value, family,
+                                    _guarded(node, value, index_, env)))
     return found
+
+
+_FILE_TESTS = frozenset((b"-e", b"-f", b"-r", b"-s"))
+
+
+def _guarded(command: Node, value: bytes, index_: Index, env: dict[bytes, bytes]) -> bool:
+    """Does COMMAND (`. VALUE`) run only when a test finds the file VALUE: the right side of
+    `TEST && . VALUE`, or the `then` branch of `if TEST; then` or `elif TEST; then`?"""
+    node = command
+    for parent in index_.ancestors(command):
+        if parent.type == "list":
+            children = parent.children
+            if len(children) == 3 and children[2] == node and text(children[1]) == b"&&" \
+                    and _tests_file(children[0], value, env):
+                return True
+        elif parent.type in ("if_statement", "elif_clause"):
+            children = parent.children
+            then = next((i for i, c in enumerate(children) if c.type == "then"), len(children))
+            place = children.index(node) if node in children else -1
+            if then < place and not children[place].type.endswith("_clause") \
+                    and any(_tests_file(c, value, env) for c in children[1:then] if c.is_named):
+                return True
+        elif parent.type not in ("redirected_statement", "compound_statement"):
+            return False
+        node = parent
+    return False
+
+
+def _tests_file(node: Node, value: bytes, env: dict[bytes, bytes]) -> bool:
+    """Is NODE `[ -f VALUE ]`, `[[ -r VALUE ]]` or `test -e VALUE` (or -s)?"""
+    if node.type == "test_command":
+        tests = [c for c in node.named_children if c.type == "unary_expression"]
+        if len(tests) != 1 or len(node.named_children) != 1:
+            return False
+        operator, *operands = tests[0].children
+        return text(operator) in _FILE_TESTS and len(operands) == 1 and literal_value(operands[0], env) == value
+    if node.type == "command" and command_name(node) == b"test":
+        args = arguments(node)
+        return len(args) == 2 and text(args[0]) in _FILE_TESTS and literal_value(args[1], env) == value
+    return False
 
 
 def _visible_functions(root: Node, entry: Node, library: Library | None,

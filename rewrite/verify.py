@@ -288,7 +288,8 @@ def _library_binds(path: str, scan: Scan, library: str | None, staged_at: str | 
 
     A library on the host's /usr (Debian's /lib/lsb/init-functions) is there already. Otherwise:
     --functions for a `functions` library, else the same file name beside the script, else beside
-    the original `patch` made it from (DEST's manifest), else the host's own copy at that path.
+    the original `patch` made it from (DEST's manifest), else the host's own copy at that path; none,
+    for a library the script sources only when a test finds it there.
     """
     binds = []
     for line in scan.source_lines:
@@ -303,6 +304,8 @@ def _library_binds(path: str, scan: Scan, library: str | None, staged_at: str | 
         by_original = os.path.join(os.path.dirname(source), name) if source else None
         found = next((p for p in ((library if name == "functions" else None), beside, by_original, sourced)
                       if p and os.path.isfile(p) and os.path.abspath(p) != os.path.abspath(path)), None)
+        if found is None and line.guarded:
+            continue  # `[ -f FILE ] && . FILE`: the script passes over it too, as on a node without it
         if found is None:
             hint = "give it with --functions" if name == "functions" else "put a copy beside the script"
             raise CannotRun(f"sources {sourced}, which was not found: {hint}")

@@ -5,6 +5,7 @@ exit codes unchanged (3).
 """
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -14,6 +15,10 @@ import pytest
 from corpus_cases import INPUT, REPO
 from rewrite.cli import main
 from rewrite.contract import judge
+from rewrite.parse import parse
+from rewrite.pipeline import Libraries, process
+from rewrite.scan import prepare
+from rewrite.transform import Settings
 
 DEBIAN = REPO / INPUT / "debian"
 
@@ -87,3 +92,56 @@ def test_destination_rescans_compliant_through_its_manifest(tmp_path, family, ca
     assert main(["scan", *outputs]) == 0, capsys.readouterr()
     assert main(["scan", str(tmp_path / "D")]) == 0, capsys.readouterr()  # the directory: diffs, manifest skipped
     assert "unparseable" not in capsys.readouterr().out
+
+
+# -- scripts for several distributions: `if [ -f LIB ]; then . LIB; elif ...` -------------------
+
+SEVERAL = (b'#!/bin/sh\n'
+           b'if [ -f /etc/rc.d/init.d/functions ]; then\n'
+           b'\t. /etc/rc.d/init.d/functions\n'
+           b'elif test -r /lib/lsb/init-functions; then\n'
+           b'\t. /lib/lsb/init-functions\n'
+           b'fi\n'
+           b'case "$1" in\n'
+           b'status)\n'
+           b'\tstatus_of_proc -p /var/run/knotd.pid /usr/sbin/knotd knotd\n'
+           b'\t;;\n'
+           b'esac\n')
+
+
+@pytest.mark.parametrize(("src", "guarded"), (
+    (b'[ -f /etc/init.d/functions ] && . /etc/init.d/functions\n', [True]),
+    (b'L=/etc/init.d/functions\nif test -r "$L"; then\n\t. "$L"\nfi\n', [True]),
+    (b'f() {\n\t[[ -e /etc/init.d/functions ]] && source /etc/init.d/functions\n}\n', [True]),
+    (b'if [ -s /etc/rc.status ]; then { . /etc/rc.status; } 2>/dev/null; fi\n', [True]),
+    (b'[ -f /etc/init.d/functions ] && . /etc/init.d/functions && echo loaded\n', [True]),
+    (SEVERAL, [True, True]),
+    (b'. /etc/init.d/functions\n', [False]),
+    (b'[ -f /etc/init.d/functions ] || . /etc/init.d/functions\n', [False]),
+    (b'[ -f /etc/default/foo ] && . /etc/init.d/functions\n', [False]),  # another file tested
+    (b'[ -d /etc/init.d/functions ] && . /etc/init.d/functions\n', [False]),  # not a file test
+    (b'if [ -f /etc/init.d/functions ]; then :; else . /etc/init.d/functions; fi\n', [False]),
+))
+def test_a_source_line_is_guarded_when_a_test_finds_its_file_first(src, guarded):
+    assert [line.guarded for line in prepare(parse(src)).lines] == guarded
+
+
+def test_a_script_for_several_distributions_is_judged_against_the_library_found(tmp_path):
+    """openhpid and friends source Red Hat's functions if it exists, else init-functions: on a
+    Debian node the first is passed over, as the script passes over it (before: an error asking
+    for --functions). An unguarded line still needs its library."""
+    if any(os.path.exists(p) for p in ("/etc/rc.d/init.d/functions", "/etc/init.d/functions")):
+        pytest.skip("this machine has a system functions library")
+    script = tmp_path / "knotd"
+    script.write_bytes(SEVERAL)
+    shutil.copy(DEBIAN / "init-functions", tmp_path / "init-functions")
+    result = process(str(script), Settings(), Libraries())
+    assert (result.state, result.library) == ("patchable", str(tmp_path / "init-functions"))
+    assert result.patched == SEVERAL.replace(b"\t. /lib/lsb/init-functions", b"\t. /etc/ha.d/resource.d/init-functions")
+    shutil.copy(REPO / INPUT / "redhat-2010" / "functions", tmp_path / "functions")  # now the first is found
+    assert process(str(script), Settings(), Libraries()).library == str(tmp_path / "functions")
+    (tmp_path / "functions").unlink()
+    script.write_bytes(SEVERAL.replace(b"if [ -f /etc/rc.d/init.d/functions ]; then", b"if true; then"))
+    unguarded = process(str(script), Settings(), Libraries())
+    assert (unguarded.state, unguarded.reason) == ("error", "sources /etc/rc.d/init.d/functions, which was not "
+                                                   "found: give the functions library with --functions")

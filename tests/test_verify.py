@@ -242,6 +242,21 @@ def test_files_that_cannot_be_verified_are_one_line_errors(tmp_path, capsys):
     assert main(["verify", "--functions", LIB2010, legacyd]) == 0
 
 
+def test_a_library_sourced_only_if_it_exists_is_not_needed(tmp_path, capsys):
+    """Debian's pacemaker script sources /etc/init.d/functions behind `[ -f ... ] &&`: verify ran it
+    nowhere (`give it with --functions`); the sandbox now lacks the file as the node does."""
+    if any(os.path.exists(p) for p in ("/etc/rc.d/init.d/functions", "/etc/init.d/functions")):
+        pytest.skip("this machine has a system functions library")
+    compliant = (REPO / INPUT / "handmade" / "compliant").read_text()
+    guarded = "[ -f /etc/rc.d/init.d/functions ] && . /etc/rc.d/init.d/functions\n"
+    script = _script(tmp_path, "relay", compliant.replace("\nNAME=", "\n" + guarded + "NAME=", 1))
+    assert main(["verify", script]) == 0
+    assert "cannot verify" not in capsys.readouterr().err
+    unguarded = _script(tmp_path, "relay2", compliant.replace("\nNAME=", "\n. /etc/rc.d/init.d/functions\nNAME=", 1))
+    assert main(["verify", unguarded]) == 2
+    assert "which was not found: give it with --functions" in capsys.readouterr().err
+
+
 def test_missing_bwrap_is_one_line_per_file(monkeypatch, capsys):
     monkeypatch.setenv("PATH", "/nonexistent")
     script = str(REPO / INPUT / "handmade" / "compliant")
