@@ -208,6 +208,8 @@ def _assess(path: str, data: bytes, mode: int, tree: Tree, library: tuple[Librar
                       library[0].family.library if library else None)
     if scan.error is not None:
         message = _parse_error(data, tree, scan.error, scan.hidden)
+        if scan.hidden and not data.startswith(b"#!"):  # C, JavaScript, Tcl... a walk or a list met
+            return _replace(base, state=NOT_A_SCRIPT, reason=f"not shell: no #! line, and {message}")
         return _replace(base, state=UNPARSEABLE, reason=message, findings=(
             Finding("HB050", scan.error, scan.error, message + ": fix the script by hand", "unknown", None, b""),))
     if scan.kind == "none":

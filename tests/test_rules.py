@@ -17,6 +17,7 @@ from rewrite.edits import splice
 from rewrite import pipeline
 from rewrite.pipeline import COMPLIANT
 from rewrite.pipeline import NEEDS_WRAPPER
+from rewrite.pipeline import NOT_A_SCRIPT
 from rewrite.pipeline import PATCHABLE
 from rewrite.pipeline import UNPARSEABLE
 from rewrite.pipeline import FileResult
@@ -1045,6 +1046,24 @@ def test_a_parse_error_says_whether_a_status_path_was_found(tmp_path, src, messa
     result, _ = _process(tmp_path, src)
     assert (result.state, result.reason) == (UNPARSEABLE, message)
     assert [f.message for f in result.findings] == [message + ": fix the script by hand"]
+
+
+@pytest.mark.parametrize(("src", "state", "reason"), (
+    (b'/* sg_simple.c */\nint main(void) { return 0; }\n', NOT_A_SCRIPT,
+     "not shell: no #! line, and parse error at line 2, where a status operation may hide: none was found elsewhere"),
+    (b': ${NAME:=`basename $0`\n', NOT_A_SCRIPT,  # a sourced fragment tree-sitter-bash cannot read
+     "not shell: no #! line, and parse error at line 1, where a status operation may hide: none was found elsewhere"),
+    (b'#!/bin/sh\n: ${NAME:=`basename $0`\n', UNPARSEABLE,
+     "parse error at line 2, where a status operation may hide: none was found elsewhere"),
+    (b'case "$1" in\nstatus)\n\techo "running\n\texit 0\n\t;;\nesac\n', UNPARSEABLE,  # its status arm is broken
+     "parse error on the status path at line 2"),
+))
+def test_a_file_without_a_shebang_that_is_not_shell_is_not_a_script(tmp_path, src, state, reason):
+    """C, JavaScript or Tcl in a walked tree or a list of paths: no `#!` line, no status operation,
+    and not shell; with a `#!` line, or a `status)` arm, it is a script that fails to parse."""
+    result, _ = _process(tmp_path, src)
+    assert (result.state, result.reason) == (state, reason)
+    assert result.findings == () if state == NOT_A_SCRIPT else [f.rule for f in result.findings] == ["HB050"]
 
 
 def test_parse_error_elsewhere_does_not_stop_the_scan(tmp_path):
