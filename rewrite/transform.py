@@ -247,11 +247,17 @@ def wrapper_needed(output: Output, settings: Settings) -> Iterator[Finding]:
     if output.role != "status" or output.kind == "state":
         return
     if output.kind == "external":
-        yield _finding("HB040", output, "status is printed by an external program "
-                       f"({output.text.split()[0].decode('latin-1')}): needs a wrapper", UNKNOWN, wrapper=True)
+        yield _finding("HB040", output, f"status is printed by an external program ({_program(output.text)}): "
+                       "needs a wrapper", UNKNOWN, wrapper=True)
     elif outcome(output) == UNKNOWN:
         yield _finding("HB043", output, "status text and exit code are computed at run time: "
                        "needs a wrapper", UNKNOWN, wrapper=True)
+
+
+def _program(command: bytes) -> str:
+    """The program a command line runs, for a message: `ps` for `ps -p 1`, `` `ps -p 1` `` and `$(ps -p 1)`."""
+    word = command.split()[0]
+    return (word[1:] if word.startswith(b"`") else word[2:] if word.startswith(b"$(") else word).decode("latin-1")
 
 
 # ---------------------------------------------------------------- LSB exit codes

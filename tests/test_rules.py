@@ -1048,6 +1048,18 @@ def test_a_parse_error_says_whether_a_status_path_was_found(tmp_path, src, messa
     assert [f.message for f in result.findings] == [message + ": fix the script by hand"]
 
 
+@pytest.mark.parametrize(("line", "program"), (
+    (b"$FOOCTL status", "$FOOCTL"),
+    (b"/usr/sbin/fooctl status", "/usr/sbin/fooctl"),
+    (b"`ps -p $PID | grep foo`", "ps"),  # OCF's minio runs a substitution's output as a command
+    (b"$(fooctl status)", "fooctl"),
+))
+def test_an_external_program_is_named_without_its_quoting(tmp_path, line, program):
+    result, _ = _process(tmp_path, b'case "$1" in\nstatus)\n\t' + line + b'\n\t;;\nesac\n')
+    assert [f.message for f in result.findings if f.rule == "HB040"] == [
+        f"status is printed by an external program ({program}): needs a wrapper"]
+
+
 @pytest.mark.parametrize(("src", "state", "reason"), (
     (b'/* sg_simple.c */\nint main(void) { return 0; }\n', NOT_A_SCRIPT,
      "not shell: no #! line, and parse error at line 2, where a status operation may hide: none was found elsewhere"),
