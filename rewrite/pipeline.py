@@ -163,8 +163,7 @@ def _process(path: str, settings: Settings, libraries: Libraries) -> FileResult:
         return judged
     tree = parse(source.data)
     prepared = prepare(tree)
-    family = prepared.family
-    if family is None and as_library is not None and settings == libraries.settings:
+    if prepared.family is None and as_library is not None and settings == libraries.settings:
         return libraries.get(path, as_library, (source, tree, prepared))[1]  # judged once, as input and library
     family, library_path = _library_for(path, prepared.lines, libraries)
     if library_path is None or family is None:

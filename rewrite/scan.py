@@ -113,15 +113,14 @@ def _guarded(command: Node, value: bytes, index_: Index, env: dict[bytes, bytes]
     node = command
     for parent in index_.ancestors(command):
         if parent.type == "list":
-            children = parent.children
-            if len(children) == 3 and children[2] == node and text(children[1]) == b"&&" \
+            children, place = index_.siblings(parent, node)
+            if len(children) == 3 and place == 2 and text(children[1]) == b"&&" \
                     and _tests_file(children[0], value, env):
                 return True
         elif parent.type in ("if_statement", "elif_clause"):
-            children = parent.children
+            children, place = index_.siblings(parent, node)
             then = next((i for i, c in enumerate(children) if c.type == "then"), len(children))
-            place = children.index(node) if node in children else -1
-            if then < place and not children[place].type.endswith("_clause") \
+            if then < place and not node.type.endswith("_clause") \
                     and any(_tests_file(c, value, env) for c in children[1:then] if c.is_named):
                 return True
         elif parent.type not in ("redirected_statement", "compound_statement"):
