@@ -13,7 +13,8 @@ measures, each stage in a fresh Python process so that its peak memory is its ow
     (c) scan     what `ha-rewrite scan DIR` does: expand the inputs, run the pipeline (batch.run,
                  summaries only), render the findings text; with --jobs 1 and the default jobs
     (d) patch    what `ha-rewrite patch --dest TMP DIR` does: the same, keeping the results that
-                 have something to write (patched copies, wrappers), name conflicts checked
+                 have something to write (patched copies, wrappers) with their bytes parked in a
+                 temporary file (spill.Spill), name conflicts checked
                  (outputs.plan_outputs), then each output and its diff written with
                  emit.write_atomic (each file synced, the directory once, as `patch` does for each
                  batch; not the manifest `patch` keeps); one destination
@@ -25,14 +26,15 @@ of one status branch, calls, here-documents, ...), a script of 2,000 and one of 
 parsed bare and taken through the pipeline as `scan` does, in one process (the median of five runs,
 each from a collected heap): the CPU ratio of the pipeline to the bare parse, and how the
 pipeline's time grows from 2,000 to 8,000 units (linear: about 4; tests/test_scaling.py counts the
-same growth in lines of Python run; this also sees loops in C). And (f) memory growth: scan at --jobs 1
-of a corpus a quarter the size, its peak memory against the whole corpus's (the difference is what
-the report keeps per file: the pipeline's own memory does not grow with the corpus).
+same growth in lines of Python run; this also sees loops in C). And (f) memory growth: scan and patch
+at --jobs 1 of a corpus a quarter the size, their peak memory against the whole corpus's (the
+difference is what the report keeps per file, and for patch what it keeps of each file to write:
+the pipeline's own memory does not grow with the corpus).
 
 Stages run round-robin, one run of each per round, for --repeat rounds; after its first run, a
 stage's next run is skipped when it would end past the --budget (seconds from the start, default
-250; the large scripts (e) take about 30 s more), so that the whole benchmark stays under five
-minutes, and the table says how many runs each median comes from. The corpus and the patch
+250; the large scripts (e) and the quarter corpus (f) take about 40 s more), so that the whole
+benchmark stays under five minutes, and the table says how many runs each median comes from. The corpus and the patch
 destinations live under --tmp (default /dev/shm when it is a directory, a tmpfs on Linux: the
 figures are CPU, not disk; on ext4 each atomic write's two fsyncs cost about 3 ms more). It prints
 files/s, MB/s and peak RSS (the stage's own process, and its largest pool worker), then the ratios
@@ -143,27 +145,31 @@ def _patch(paths: list[str], jobs: int, dest: Path) -> int:
     from rewrite.outputs import plan_outputs
     from rewrite.pipeline import FileResult
     from rewrite.report import FileSummary, summary
+    from rewrite.spill import Spill
     from rewrite.transform import Settings
 
     settings = Settings()
     summaries: list[FileSummary] = []
     kept: dict[str, list[FileResult]] = defaultdict(list)  # by directory: one --dest each
     libraries: dict[str, FileResult] = {}
-    for done in run([Input(p) for p in paths], settings, jobs=jobs, keep=KEEP_WRITABLE, outputs=False):
+    spill = Spill()  # the results' bytes wait there until written, as in `patch`
+    for done in run([Input(p) for p in paths], settings, jobs=jobs, keep=KEEP_WRITABLE, outputs=False, diffs=False):
         summaries.append(done.summary)
         if done.result is not None:
-            kept[os.path.dirname(done.result.path)].append(done.result)
-        if done.library is not None:
-            libraries.setdefault(done.library.path, done.library)
+            kept[os.path.dirname(done.result.path)].append(spill.park(done.result))
+        if done.library is not None and done.library.path not in libraries:
+            libraries[done.library.path] = spill.park(done.library)
     top = os.path.commonpath(paths)
     for directory, results in kept.items():
         target = dest / os.path.relpath(directory, top)
         outputs = plan_outputs(results, str(target), libraries)
         ensure_dir(target)
         for output in outputs:
-            write_atomic(target / output.name, output.result.patched or b"", output.result.mode, sync_dir=False)
-            write_atomic(target / (output.name + ".diff"), output.result.diff, 0o644, sync_dir=False)
+            result = spill.restore(output.result)
+            write_atomic(target / output.name, result.patched or b"", result.mode, sync_dir=False)
+            write_atomic(target / (output.name + ".diff"), result.diff, 0o644, sync_dir=False)
         sync_directory(target)  # once for the directory's new names, as deploy does for each batch
+    spill.close()
     summary(summaries, written=True)
     return _size(paths)
 
@@ -280,10 +286,11 @@ def main(argv: list[str] | None = None) -> int:
         runs = _rounds(plan, root, Path(scratch), args.repeat, args.budget, began)
         large = measure("large", root, 1, Path(scratch))
         build_corpus(Path(scratch) / "quarter", files // 4)
-        smaller = measure("scan", Path(scratch) / "quarter", 1, Path(scratch))
+        smaller = {name: measure(name, Path(scratch) / "quarter", 1, Path(scratch)) for name in ("scan", "patch")}
     print(_table(plan, runs, jobs))
     print(_large_table(large))
-    print(_growth(smaller, runs[("scan", 1)]))
+    for name in ("scan", "patch"):
+        print(_growth(name, smaller[name], runs[(name, 1)]))
     print("load average at the end: " + " ".join(f"{x:.1f}" for x in os.getloadavg()) + " (other processes compete)")
     print(f"total {time.perf_counter() - began:.0f} s")
     return 0
@@ -336,11 +343,11 @@ def _table(plan: list[tuple[str, int]], runs: dict[tuple[str, int], list[dict[st
     return "\n".join(lines)
 
 
-def _growth(smaller: dict[str, Any], runs: list[dict[str, Any]]) -> str:
-    """(f): how scan's peak memory at jobs 1 grows from a quarter of the corpus to all of it."""
+def _growth(name: str, smaller: dict[str, Any], runs: list[dict[str, Any]]) -> str:
+    """(f): how NAME's peak memory at jobs 1 grows from a quarter of the corpus to all of it."""
     whole = min(r["rss_kb"] for r in runs)
     per_file = (whole - smaller["rss_kb"]) * 1024 / (runs[0]["files"] - smaller["files"])
-    return (f"(f) memory growth, scan at jobs 1: {smaller['rss_kb'] / 1024:.0f} MB peak for {smaller['files']:,} "
+    return (f"(f) memory growth, {name:<5} at jobs 1: {smaller['rss_kb'] / 1024:.0f} MB peak for {smaller['files']:,} "
             f"files, {whole / 1024:.0f} MB for {runs[0]['files']:,}: {per_file:,.0f} bytes more a file")
 
 

@@ -55,6 +55,7 @@ class Job(NamedTuple):
     explicit: tuple[tuple[str, str], ...]  # (family name, library path) given by option: Libraries.explicit
     keep: str
     outputs: bool = True  # summaries record the outputs on the status path (JSON shows them)
+    diffs: bool = True  # summaries keep each file's diff (the HTML and Markdown reports show it)
 
     def libraries(self) -> Libraries:
         """An empty cache for this job's options."""
@@ -71,7 +72,7 @@ def default_jobs() -> int:
 
 def run(inputs: Sequence[Input], settings: Settings, explicit: Mapping[str, str] | None = None, *,
         jobs: int | None = None, keep: str = KEEP_NONE, progress: Progress | None = None,
-        outputs: bool = True) -> Iterator[Done]:
+        outputs: bool = True, diffs: bool = True) -> Iterator[Done]:
     """Process every input; yield a Done per input, in input order, as soon as it and those before it are done.
 
     EXPLICIT maps a family name to the library given by its option (--functions, --lsb-functions,
@@ -79,11 +80,12 @@ def run(inputs: Sequence[Input], settings: Settings, explicit: Mapping[str, str]
     or one input runs in this process. KEEP: KEEP_NONE, KEEP_WRITABLE or KEEP_ALL (see Done).
     PROGRESS is called after each file completes, in completion order. Closing the generator
     early, or an exception in the caller (Ctrl-C), stops the workers. OUTPUTS false: summaries without
-    the outputs on the status path (see summarize), for a run that renders no JSON.
+    the outputs on the status path (see summarize), for a run that renders no JSON. DIFFS false:
+    summaries without the diff, for a run that renders no HTML or Markdown report.
     """
     if keep not in KEEPS:
         raise ValueError(f"keep must be one of {', '.join(KEEPS)}, not {keep!r}")
-    job = Job(settings, tuple(sorted((explicit or {}).items())), keep, outputs)
+    job = Job(settings, tuple(sorted((explicit or {}).items())), keep, outputs, diffs)
     workers = min(jobs or default_jobs(), len(inputs))
     done = _serial(inputs, job) if workers <= 1 else _pooled(inputs, job, workers)
     yield from _in_order(done if progress is None else _counted(done, len(inputs), progress))
@@ -111,7 +113,7 @@ class Worker:
             result = process(item.path, self.job.settings, self.libraries)
         else:
             result = FileResult(item.path, item.state, reason=item.reason)
-        summary = summarize(result, time.perf_counter() - start, self.job.outputs)
+        summary = summarize(result, time.perf_counter() - start, self.job.outputs, self.job.diffs)
         if self.job.keep == KEEP_ALL:
             return Done(index, summary, result, self._library(result))
         if self.job.keep == KEEP_WRITABLE and result.patched is not None:

@@ -20,7 +20,7 @@ from rewrite.families import FAMILIES
 from rewrite.manifest import MANIFEST, OK, ManifestError
 from rewrite.manifest import load as load_manifest
 from rewrite.manifest import state as file_state
-from rewrite.outputs import Conflict, plan_outputs, planned
+from rewrite.outputs import Conflict, Staged, plan_outputs, planned
 from rewrite.batch import KEEP_NONE, KEEP_WRITABLE
 from rewrite.batch import exit_code as batch_exit_code
 from rewrite.batch import run as batch_run
@@ -28,6 +28,7 @@ from rewrite.inputs import expand
 from rewrite.pipeline import FileResult
 from rewrite.progress import ProgressBar
 from rewrite.review import ReviewError, colorize, parse_series
+from rewrite.spill import Spill, SpillError
 from rewrite.report import (FileSummary, batch_summary, json_chunks, render_report, report_format, summary,
                             text_chunks)
 from rewrite.transform import Settings
@@ -177,9 +178,10 @@ def patch(ctx: click.Context, paths: tuple[str, ...], dest: str, deploy_dir: str
         raise click.UsageError("--lsb runs the LSB checklist on what --verify runs: give --verify too")
     settings = Settings(word.encode(), deploy_dir, trust_exit_codes, original_dir, lsb_wrapper)
     run = _run(ctx, paths or alone, settings, KEEP_WRITABLE)
-    todo = _planned(ctx, run, dest)
+    todo: Sequence[Planned] = _planned(ctx, run, dest)
     if dry_run:
-        click.echo(b"".join(p.review for p in todo), nl=False)
+        for item in todo:  # a section at a time: the outputs are read back from the spill as they go
+            click.echo(item.review, nl=False)
         _finish(ctx, run, written=False)
         ctx.exit(batch_exit_code(run.summaries))
     if interactive:
@@ -208,7 +210,7 @@ def diff_command(ctx: click.Context, paths: tuple[str, ...], deploy_dir: str, wo
     """
     run = _run(ctx, paths, Settings(word.encode(), deploy_dir, trust_exit_codes, original_dir, lsb_wrapper),
                KEEP_WRITABLE)
-    series = b"".join(p.review for p in _planned(ctx, run, DEPLOY_DIR))
+    series = (p.review for p in _planned(ctx, run, DEPLOY_DIR))  # a section at a time, read back from the spill
     if output is not None:
         try:
             write_atomic(Path(output), series, 0o644)
@@ -218,7 +220,8 @@ def diff_command(ctx: click.Context, paths: tuple[str, ...], deploy_dir: str, wo
         click.echo(f"Writing {output}", err=True)
     else:
         colour = color == "always" or (color == "auto" and sys.stdout.isatty())
-        click.echo(colorize(series) if colour else series, nl=False)
+        for section in series:  # each section ends its last line: coloured alone, it is coloured as in the whole
+            click.echo(colorize(section) if colour else section, nl=False)
     _finish(ctx, run, written=False)
     ctx.exit(batch_exit_code(run.summaries))
 
@@ -309,9 +312,9 @@ def config_command(ctx: click.Context, names: tuple[str, ...], interval: str, ti
     ctx.exit(0)
 
 
-def _planned(ctx: click.Context, run: Run, dest: str) -> list[Planned]:
+def _planned(ctx: click.Context, run: Run, dest: str) -> Staged:
     try:
-        return planned(plan_outputs(run.kept, dest, run.libraries))
+        return planned(plan_outputs(run.kept, dest, run.libraries), run.spill)
     except Conflict as exc:
         click.echo(f"ha-rewrite: {exc}", err=True)
         ctx.exit(2)
@@ -364,9 +367,10 @@ def _deploy(ctx: click.Context, dest: Path, todo: Sequence[Planned], force: bool
 
 class Run(NamedTuple):
     summaries: list[FileSummary]  # one per input file, in input order
-    kept: list[FileResult]  # the full results batch.run kept (KEEP_WRITABLE: what patch writes)
-    libraries: dict[str, FileResult]  # the libraries rewired scripts source, by path
+    kept: list[FileResult]  # the results batch.run kept (KEEP_WRITABLE: what patch writes), parked in spill
+    libraries: dict[str, FileResult]  # the libraries rewired scripts source, by path, parked in spill
     drawn: bool  # a progress bar was drawn: a terminal is watching
+    spill: Spill  # where the kept results' bytes wait until they are written
 
 
 def _run(ctx: click.Context, paths: Sequence[str], settings: Settings, keep: str, as_json: bool = False) -> Run:
@@ -381,17 +385,19 @@ def _run(ctx: click.Context, paths: Sequence[str], settings: Settings, keep: str
     summaries: list[FileSummary] = []
     kept: list[FileResult] = []
     libraries: dict[str, FileResult] = {}
+    spill = ctx.with_resource(Spill())  # makes a file only when a result is kept; gone when the command ends
     with ProgressBar(sys.stderr, quiet=bool(ctx.meta.get("quiet"))) as bar:
         for done in batch_run(items, settings, ctx.meta.get("libraries", {}), jobs=ctx.meta.get("jobs"),
-                              keep=keep, progress=bar, outputs=as_json or _report_format(ctx) == "json"):
+                              keep=keep, progress=bar, outputs=as_json or _report_format(ctx) == "json",
+                              diffs=_report_format(ctx) in ("html", "md")):
             summaries.append(done.summary)
             if done.result is not None:
-                kept.append(done.result)
-            if done.library is not None:
-                libraries.setdefault(done.library.path, done.library)
+                kept.append(spill.park(done.result))
+            if done.library is not None and done.library.path not in libraries:
+                libraries[done.library.path] = spill.park(done.library)
             if done.summary.state in ("error", "unparseable", "needs-wrapper"):
                 bar.write(f"{done.summary.path}: {done.summary.state}: {done.summary.reason}")
-    return Run(summaries, kept, libraries, bar.enabled)
+    return Run(summaries, kept, libraries, bar.enabled, spill)
 
 
 def _report_format(ctx: click.Context) -> str | None:
@@ -436,6 +442,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.Abort:
         click.echo("Aborted!", err=True)
         return 130
+    except SpillError as exc:  # TMPDIR full or failing: what waits there cannot be written (the manifest says what was)
+        click.echo(f"ha-rewrite: {exc}", err=True)
+        return 2
     return code if isinstance(code, int) else 0
 
 

@@ -58,8 +58,10 @@ def batch_size(count: int) -> int:
 
 
 class _Write(NamedTuple):
-    """A decision to write: the final entry, the hash the file has now, whether to keep a backup."""
+    """A decision to write: the output's name, its final entry, the hash the file has now, whether to
+    keep a backup."""
 
+    name: str
     entry: Entry
     current: str | None
     backup: bool
@@ -114,17 +116,19 @@ def _deploy_locked(dest: Path, planned: Sequence[Planned], force: bool, backup: 
     try:
         size = batch_size(len(planned))
         for start in range(0, len(planned), size):
-            batch = [(item, _decide(dest, item, entries, inputs, force, backup, clock()))
-                     for item in planned[start:start + size]]
+            # An item at a time, taken twice: PLANNED may read each from disk (outputs.Staged), and a
+            # batch of a large run is thousands of files.
+            batch = [(i, _decide(dest, planned[i], entries, inputs, force, backup, clock()))
+                     for i in range(start, min(start + size, len(planned)))]
             pending = False
-            for item, decision in batch:
+            for _, decision in batch:
                 if isinstance(decision, _Write):
-                    entries[item.name] = replace(decision.entry, previous_sha256=decision.current or "")
+                    entries[decision.name] = replace(decision.entry, previous_sha256=decision.current or "")
                     pending = True
             if pending:
                 write_atomic(dest / MANIFEST, dump(entries), 0o644)
-            for item, decision in batch:
-                yield _write(dest, item, decision, entries) if isinstance(decision, _Write) else decision
+            for i, decision in batch:
+                yield _write(dest, planned[i], decision, entries) if isinstance(decision, _Write) else decision
             if pending:
                 sync_directory(dest)  # the batch's new names are durable before the manifest forgets the old hashes
                 write_atomic(dest / MANIFEST, dump(entries), 0o644)
@@ -163,11 +167,11 @@ def _decide(dest: Path, item: Planned, entries: dict[str, Entry], inputs: set[st
         return Outcome(item.name, UNCHANGED)  # also complete: recorded, not pending, its diff written
     ours = {recorded.output_sha256, recorded.previous_sha256} if recorded is not None else set()
     if current is None or current == new or current in ours:
-        return _Write(entry, current, False)
+        return _Write(item.name, entry, current, False)
     why = "was edited by hand" if recorded is not None else "was not written by ha-rewrite"
     if not (force or backup):
         return Outcome(item.name, REFUSED, f"{target} {why}: use --force to overwrite it, or --backup to keep a copy")
-    return _Write(entry, current, backup)
+    return _Write(item.name, entry, current, backup)
 
 
 def _write(dest: Path, item: Planned, decision: _Write, entries: dict[str, Entry]) -> Outcome:

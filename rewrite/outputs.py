@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import NamedTuple, overload
 
 from rewrite.deploy import Planned
 from rewrite.pipeline import PATCHABLE, FileResult
 from rewrite.review import section
+from rewrite.spill import Spill
 
 
 class Output(NamedTuple):
@@ -40,8 +41,36 @@ def plan_outputs(results: Sequence[FileResult], dest: str, libraries: dict[str, 
     return list(outputs.values())
 
 
-def planned(outputs: Sequence[Output]) -> list[Planned]:
-    """What the deployer writes for each output; its diff is the review section `apply` reads."""
-    return [Planned(o.name, os.path.abspath(o.result.path), o.result.original, o.result.patched or b"",
-                    section(o.result.path, o.result.original, o.result.diff), o.result.mode,
-                    o.result.library_name if o.result.rewired else None) for o in outputs]
+class Staged(Sequence[Planned]):
+    """What the deployer writes for each output, made when it is read: the bytes of results parked in
+    a Spill are read back one output at a time (the deployer takes a batch at a time), not all at once."""
+
+    def __init__(self, outputs: Sequence[Output], spill: Spill | None = None) -> None:
+        self._outputs = outputs
+        self._spill = spill
+
+    def __len__(self) -> int:
+        return len(self._outputs)
+
+    @overload
+    def __getitem__(self, index: int) -> Planned: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Planned]: ...
+
+    def __getitem__(self, index: int | slice) -> Planned | list[Planned]:
+        if isinstance(index, slice):
+            return [self._planned(o) for o in self._outputs[index]]
+        return self._planned(self._outputs[index])
+
+    def _planned(self, output: Output) -> Planned:
+        """The output's Planned; its diff is the review section `apply` reads."""
+        result = output.result if self._spill is None else self._spill.restore(output.result)
+        return Planned(output.name, os.path.abspath(result.path), result.original, result.patched or b"",
+                       section(result.path, result.original, result.diff), result.mode,
+                       result.library_name if result.rewired else None)
+
+
+def planned(outputs: Sequence[Output], spill: Spill | None = None) -> Staged:
+    """What the deployer writes for each output, the bytes of results parked in SPILL read back as it goes."""
+    return Staged(outputs, spill)

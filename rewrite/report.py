@@ -129,14 +129,15 @@ def file_record(result: FileResult, outputs: bool = True) -> dict[str, Any]:
     return record
 
 
-def summarize(result: FileResult, seconds: float = 0.0, outputs: bool = True) -> FileSummary:
+def summarize(result: FileResult, seconds: float = 0.0, outputs: bool = True, diff: bool = True) -> FileSummary:
     """RESULT without its bytes (original, patched): what reports need, for a batch to keep.
 
     OUTPUTS false leaves the outputs on the status path out of the record (two thirds of it, for a
-    typical script): a summary that cannot be rendered as JSON, kept by runs that render none."""
+    typical script): a summary that cannot be rendered as JSON, kept by runs that render none. DIFF
+    false leaves the diff out: a summary for runs that render no HTML or Markdown report."""
     return FileSummary(result.path, result.state, result.kind, result.reason, result.library, result.rewired,
-                       json.dumps(file_record(result, outputs), separators=(",", ":")), result.diff, seconds,
-                       result.library_name)
+                       json.dumps(file_record(result, outputs), separators=(",", ":")),
+                       result.diff if diff else b"", seconds, result.library_name)
 
 
 def report_format(path: str | os.PathLike[str]) -> str:

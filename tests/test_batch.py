@@ -314,8 +314,8 @@ def test_writable_results_plan_the_same_outputs(tmp_path):
     def plan(keep: str) -> list:
         done = list(run(inputs, Settings(), jobs=2, keep=keep))
         libraries = {d.library.path: d.library for d in done if d.library is not None}
-        return planned(plan_outputs([d.result for d in done if d.result is not None and d.result.patched is not None],
-                                    str(tmp_path), libraries))
+        written = [d.result for d in done if d.result is not None and d.result.patched is not None]
+        return list(planned(plan_outputs(written, str(tmp_path), libraries)))
 
     slim = plan(KEEP_WRITABLE)
     assert slim == plan(KEEP_ALL) and len(slim) > 10

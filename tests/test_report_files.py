@@ -315,6 +315,29 @@ def test_scan_computes_diffs_only_for_the_reports_that_show_them(tmp_path, capsy
     capsys.readouterr()
 
 
+def test_patch_keeps_diffs_only_for_the_reports_that_show_them(tmp_path, capsys):
+    """`patch --report FILE.html|.md` shows the diff of each file it writes; without such a report a
+    batch keeps no diff in its summaries (the written FILE.diff has it)."""
+    family = REPO / INPUT / "redhat-2010"
+    inputs = expand([str(family)])
+    bare = list(run(inputs, Settings(), jobs=1, keep=KEEP_ALL, diffs=False))
+    assert [d.summary.diff for d in bare] == [b""] * len(bare)
+    assert sum(1 for d in bare if d.result is not None and d.result.diff) > 3  # computed, written, not kept
+    assert [replace(d.summary, seconds=0) for d in bare] == \
+        [replace(d.summary, seconds=0, diff=b"") for d in run(inputs, Settings(), jobs=1)]  # nothing else differs
+    for name in ("r.html", "r.md"):
+        dest = tmp_path / f"dest-{name}"
+        assert main(["patch", "--quiet", "--dest", str(dest), str(family), "--report", str(tmp_path / name)]) == 1
+        shown = (tmp_path / name).read_text()
+        written = [p for p in sorted(dest.iterdir()) if p.suffix == ".diff"]
+        assert len(written) > 3
+        for diff in written:
+            for line in diff.read_text().splitlines():
+                if line.startswith(("+", "-")) and not line.startswith(("+++", "---")):
+                    assert (str(escape(line)) if name.endswith("html") else line) in shown, line
+    capsys.readouterr()
+
+
 def _copies(summaries: list[FileSummary], times: int) -> list[FileSummary]:
     """SUMMARIES TIMES over, each copy under its own paths (`PATH.K`), as a corpus of copies would give."""
     return [replace(s, path=f"{s.path}.{k}", record_json=s.record_json.replace(json.dumps(s.path),
