@@ -4,7 +4,10 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import tracemalloc
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -120,3 +123,35 @@ def test_a_batch_syncs_its_directory_once_before_the_manifest_drops_the_old_hash
             assert events.index("sync", at) < events.index("manifest", at)
         if event == "manifest":
             assert events[at + 1] == "sync"
+
+
+class _Made(Sequence[Planned]):
+    """COUNT outputs of SIZE bytes each, made when read (as outputs.Staged reads them back from its spill)."""
+
+    def __init__(self, count: int, size: int) -> None:
+        self.count, self.size = count, size
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, index: Any) -> Any:  # an int or a slice, as a Sequence takes them
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self.count))]
+        if not 0 <= index < self.count:
+            raise IndexError(index)
+        body = b"#%05d" % index + b"x" * self.size + b"\n"
+        return Planned(f"s{index:05d}", f"/etc/init.d/s{index:05d}", body, body.replace(b"x", b"y"),
+                       b"--- a/s\n+++ b/s\n", 0o755)
+
+
+def test_deploy_holds_one_output_at_a_time_not_a_batch(tmp_path: Path) -> None:
+    """A batch of a large run is thousands of files: deploy reads each output when it needs it."""
+    tracemalloc.start()
+    try:
+        outcomes = list(deploy.deploy(tmp_path / "dest", _Made(150, 100_000)))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert [o.action for o in outcomes] == [WRITTEN] * 150
+    assert (tmp_path / "dest" / "s00149").read_bytes().startswith(b"#00149yyy")
+    assert peak < 20 * 200_000, peak  # a batch of 100 held at once would be 100 * 200 KB
