@@ -43,7 +43,7 @@ def plan_outputs(results: Sequence[FileResult], dest: str, libraries: dict[str, 
 
 class Staged(Sequence[Planned]):
     """What the deployer writes for each output, made when it is read: the bytes of results parked in
-    a Spill are read back one output at a time (the deployer takes a batch at a time), not all at once."""
+    a Spill are read back one output at a time, as the deployer, a dry run or a review takes them."""
 
     def __init__(self, outputs: Sequence[Output], spill: Spill | None = None) -> None:
         self._outputs = outputs
