@@ -11,6 +11,7 @@ from pathlib import Path
 
 from corpus_cases import INPUT, REPO
 from rewrite.cli import main
+from rewrite.outputs import plan_outputs, planned
 from rewrite.pipeline import FileResult, Libraries, process
 from rewrite.spill import Spill
 from rewrite.transform import Settings
@@ -30,6 +31,20 @@ def test_a_parked_result_holds_no_bytes_and_comes_back_whole():
         assert spill.restore(results[0]) is results[0]  # not parked: as it is
         with Spill() as other:
             assert other.restore(parked[0]) is parked[0]  # parked elsewhere: not this spill's to restore
+
+
+def test_parked_results_plan_what_the_full_results_plan(tmp_path):
+    """What patch writes and reviews is the same, read back from the spill or held in memory."""
+    results = [process(str(p), Settings(), Libraries()) for p in sorted(FAMILY.iterdir())]
+    libraries = {r.path: r for r in results if r.kind == "library"}
+    written = [r for r in results if r.patched is not None and r.kind != "library"]
+    with Spill() as spill:
+        parked = [spill.park(r) for r in written]
+        parked_libraries = {path: spill.park(r) for path, r in libraries.items()}
+        staged = planned(plan_outputs(parked, str(tmp_path), parked_libraries), spill)
+        whole = list(planned(plan_outputs(written, str(tmp_path), libraries)))
+        assert list(staged) == whole and len(whole) > 3
+        assert staged[1:3] == whole[1:3] and staged[-1] == whole[-1]
 
 
 def _peak_of_patch(tmp_path: Path, copies: int) -> int:
