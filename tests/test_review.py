@@ -146,6 +146,12 @@ def test_diff_colour_always_and_never(originals, capsys):
     assert "\033[32m+. /etc/ha.d/resource.d/functions" in capsys.readouterr().out
     main(["diff", "--color", "never", str(originals / "httpd")])
     assert "\033[" not in capsys.readouterr().out
+    both = [str(originals / "httpd"), str(originals / "tomcat")]  # printed a section at a time, coloured as a whole
+    main(["diff", "--color", "never", *both])
+    plain = capsys.readouterr().out
+    main(["diff", "--color", "always", *both])
+    assert capsys.readouterr().out == colorize(plain.encode()).decode()
+    assert plain.count("ha-rewrite: source") == 3  # the two scripts and the library copy they source
 
 
 # -------------------------------------------------------------------- manifest and drift of outputs
