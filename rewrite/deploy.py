@@ -110,9 +110,12 @@ def _locked(dest: Path) -> Iterator[None]:
 
 def _deploy_locked(dest: Path, planned: Sequence[Planned], force: bool, backup: bool,
                    clock: Callable[[], datetime.datetime]) -> Iterator[Outcome]:
-    _remove_stale_temps(dest, [p.name for p in planned] + [MANIFEST])
+    names, inputs = [MANIFEST], set()
+    for item in planned:  # one pass: PLANNED may read each item from disk (outputs.Staged)
+        names.append(item.name)
+        inputs.add(os.path.realpath(item.source))
+    _remove_stale_temps(dest, names)
     entries = load(dest)
-    inputs = {os.path.realpath(p.source) for p in planned}
     try:
         size = batch_size(len(planned))
         for start in range(0, len(planned), size):

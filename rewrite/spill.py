@@ -58,8 +58,8 @@ class Spill:
 
     def restore(self, result: FileResult) -> FileResult:
         """RESULT with the bytes park() took from it; a result that was not parked here, as it is."""
-        found = self._parked.get(id(result))
-        if found is None or found[0] is not result:
+        found = self._parked.get(id(result))  # a parked result is held here: no other object has its id
+        if found is None:
             return result
         stored = found[1]
         return replace(result, original=self._get(stored.original), diff=self._get(stored.diff),
